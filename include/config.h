@@ -1,0 +1,47 @@
+/* config.h: sensor.yaml: what a user writes to set up egressd, read with libyaml (the
+ * only module that sees <yaml.h>). Every problem is reported as "file:line:col: message",
+ * all of them, not only the first.
+ *
+ * The struct is plain values; main.c hands each stage its part.
+ */
+#ifndef EGRESSD_CONFIG_H
+#define EGRESSD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netset.h"
+
+#define CONFIG_MAX_OUTPUTS 8
+#define CONFIG_MAX_FILE_SIZE (1024 * 1024)
+#define CONFIG_MAX_DEPTH 16
+
+struct config {
+	char sensor_name[64];
+	struct netset home_net;
+	/* flows */
+	uint32_t max_flows;
+	uint32_t tcp_timeout_s, tcp_closed_timeout_s, udp_timeout_s, icmp_timeout_s,
+		other_timeout_s, active_timeout_s;
+	uint32_t fragments, fragment_timeout_s;
+	/* l7 */
+	uint32_t reassembly_buffers, reassembly_buffer_size;
+	uint32_t names, dns_cache, dns_min_ttl_s, dns_max_ttl_s;
+	/* outputs: "stdout" or "file:PATH" */
+	int noutputs;
+	char outputs[CONFIG_MAX_OUTPUTS][512];
+};
+
+void config_defaults(struct config *c);
+
+/* Load path over the defaults already in c. Returns the number of problems (0 = ok);
+ * each is one line "path:line:col: message\n" appended to err. */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* "30s", "10m", "24h", "7d", "250ms" -> milliseconds. false if malformed. */
+bool config_parse_duration_ms(const char *s, uint64_t *ms);
+/* "500KB", "50MB", "2GB" (powers of 1000), "64KiB", "1MiB", "1GiB", "123" -> bytes. */
+bool config_parse_size(const char *s, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,134 @@
+/* flow.h: the bidirectional flow table: per-direction packets, IP bytes and payload
+ * bytes for every conversation, keyed by (addresses, ports, protocol, VLAN), with idle
+ * and active timeouts on packet time and counted eviction when full.
+ *
+ * Ownership: flows live in the table's pool; a struct flow pointer is valid until the
+ * next call that can end flows (flow_table_update, flow_table_advance,
+ * flow_table_flush). Each flow carries `ext_size` bytes for the stages to its right
+ * (L7 state), zeroed at creation; the end callback is their chance to release what
+ * they hold. No allocation happens after flow_table_create.
+ */
+#ifndef EGRESSD_FLOW_H
+#define EGRESSD_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+enum flow_list {
+	FLOW_LIST_TCP,
+	FLOW_LIST_TCP_CLOSED, /* FIN both ways or RST: short linger for stragglers */
+	FLOW_LIST_UDP,
+	FLOW_LIST_ICMP,
+	FLOW_LIST_OTHER,
+	FLOW_LIST__COUNT
+};
+
+enum flow_end {
+	FLOW_END_IDLE,	  /* idle timeout */
+	FLOW_END_CLOSED,  /* TCP closed (FIN/RST) and the linger passed, or a new SYN */
+	FLOW_END_ACTIVE,  /* active timeout: a record is emitted and the flow goes on */
+	FLOW_END_EVICTED, /* table full: the least recently active flow made room */
+	FLOW_END_EOF,	  /* end of input */
+};
+
+/* How the initiator (Zeek's "orig") was decided. */
+enum flow_init_rule {
+	FLOW_INIT_SYN,	  /* sender of a SYN without ACK */
+	FLOW_INIT_SYNACK, /* receiver of a SYN+ACK (the SYN was not captured) */
+	FLOW_INIT_REQUEST, /* ICMP: sender of the request type */
+	FLOW_INIT_PORT,	  /* only the other side used a port below 1024 */
+	FLOW_INIT_FIRST,  /* sender of the first packet seen */
+};
+
+#define FLOW_TCP_SYN0 0x01 /* bits per canonical side */
+#define FLOW_TCP_SYN1 0x02
+#define FLOW_TCP_FIN0 0x04
+#define FLOW_TCP_FIN1 0x08
+#define FLOW_TCP_RST 0x10
+#define FLOW_TCP_SYNACK 0x20
+
+struct flow_key {
+	uint8_t addr[2][16]; /* side 0 is the lower (address, port) */
+	uint16_t port[2];    /* ICMP: port[0] request type, port[1] code */
+	uint16_t vlan;
+	uint8_t proto;
+	uint8_t family;
+};
+
+struct flow {
+	struct flow_key key;
+	uint32_t hash;
+	uint32_t prev, next; /* recency list of its timeout class */
+	uint8_t list;	     /* enum flow_list */
+	uint8_t init;	     /* canonical side (0/1) of the initiator */
+	uint8_t init_rule;   /* enum flow_init_rule */
+	uint8_t tcp_seen;    /* FLOW_TCP_* */
+	uint64_t id;	     /* creation number in this run, from 1 */
+	uint64_t first_us, last_us;
+	uint64_t pkts[2], ip_bytes[2], payload_bytes[2]; /* by canonical side */
+	unsigned char ext[];
+};
+
+struct flow_table_config {
+	uint32_t max_flows;
+	uint32_t timeout_s[FLOW_LIST__COUNT];
+	uint32_t active_timeout_s; /* 0: none */
+	size_t ext_size;
+};
+
+struct flow_table_stats {
+	uint64_t created;
+	uint64_t ended[FLOW_END_EOF + 1];
+	uint64_t active;
+	uint64_t peak_active;
+};
+
+/* Called for every flow that ends (and for FLOW_END_ACTIVE, which keeps the flow). */
+typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end why);
+
+struct flow_table;
+
+void flow_table_config_default(struct flow_table_config *cfg);
+
+/* Returns NULL and writes a message to err if memory cannot be reserved. */
+struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_end_fn on_end,
+				     void *ctx, char *err, size_t errlen);
+void flow_table_destroy(struct flow_table *ft);
+
+/* Advance packet time to now_us: ends flows idle longer than their timeout. */
+void flow_table_advance(struct flow_table *ft, uint64_t now_us);
+
+/* Account one packet layer (ports already known) at time ts_us, with `extra_pkts`
+ * earlier fragments of ip/payload bytes to add on the same side. Creates the flow if
+ * needed (evicting when full). *side is the canonical side of the packet's sender;
+ * *created tells whether the flow is new. Never fails. */
+struct flow *flow_table_update(struct flow_table *ft, const struct pkt_layer *l,
+			       uint64_t ts_us, int *side, bool *created);
+
+/* Add packets that could not be matched when they arrived (earlier fragments). */
+void flow_account(struct flow *f, int side, uint64_t pkts, uint64_t ip_bytes,
+		  uint64_t payload_bytes);
+
+/* End every flow (end of input), in creation order. */
+void flow_table_flush(struct flow_table *ft);
+
+const struct flow_table_stats *flow_table_stats(const struct flow_table *ft);
+
+/* Map a layer to its flow key; returns the canonical side of the sender. */
+int flow_key_from_layer(const struct pkt_layer *l, struct flow_key *k);
+
+static inline void *flow_ext(struct flow *f)
+{
+	return f->ext;
+}
+
+/* Side (0/1) of the responder. */
+static inline int flow_resp(const struct flow *f)
+{
+	return f->init ^ 1;
+}
+
+#endif

@@ -1,0 +1,94 @@
+/* l7-flow.h: application-layer inspection of flows: decides which parser reads a flow,
+ * reassembles the first bytes a client sends (bounded), and keeps what was learnt
+ * (SNI, ALPN, HTTP method and Host, DNS names, SSH banners, SMTP HELO/MAIL FROM, FTP
+ * data connections tied to their control connection) in the flow's extension area.
+ *
+ * Only the first packets of a flow are inspected (FTP control connections excepted:
+ * their data connections can be announced at any time). Names live in the name store;
+ * the l7 state holds one reference per name and releases them in l7_flow_end().
+ */
+#ifndef EGRESSD_L7_FLOW_H
+#define EGRESSD_L7_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "anomaly.h"
+#include "flow.h"
+#include "l7-dns-cache.h"
+#include "names.h"
+
+/* Payload-carrying packets looked at before a flow with no recognised protocol is
+ * left alone. */
+#define L7_MAX_INSPECT 16
+#define L7_FTP_EXPECT_MAX 256
+#define L7_FTP_EXPECT_TIMEOUT_S 300
+
+enum l7_app {
+	L7_APP_NONE = 0,
+	L7_APP_TLS,
+	L7_APP_HTTP,
+	L7_APP_DNS,
+	L7_APP_SSH,
+	L7_APP_FTP,
+	L7_APP_FTP_DATA,
+	L7_APP_SMTP,
+	L7_APP__COUNT
+};
+
+/* The flow's extension area (flow_ext()). */
+struct l7_flow {
+	uint8_t app;	  /* enum l7_app */
+	uint8_t done;	  /* nothing more to learn */
+	uint8_t inspected; /* payload packets looked at */
+	uint8_t tls_flags; /* L7_TLS_F_* */
+	uint8_t dns_rcode;
+	uint8_t pad[3];
+	uint16_t dns_qtype;
+	uint16_t dns_answers;
+	uint32_t sni, alpn, http_method, http_host, dns_qname, dns_name, ssh_client,
+		ssh_server, smtp_helo, smtp_from, ftp_user;
+	uint32_t buf;	   /* reassembly buffer index + 1, 0 = none */
+	uint32_t buf_len;
+	uint32_t next_seq; /* next expected initiator TCP sequence number */
+	uint8_t seq_known;
+	uint64_t parent_id; /* FTP data connection: id of its control flow */
+};
+
+#define L7_TLS_F_TLS13 0x01
+#define L7_TLS_F_ECH 0x02
+
+struct l7_config {
+	uint32_t buffers;     /* reassembly buffers */
+	uint32_t buffer_size; /* bytes each */
+};
+
+struct l7_stats {
+	uint64_t flows_by_app[L7_APP__COUNT];
+	uint64_t buffers_in_use, buffers_peak;
+	uint64_t ftp_data_linked;
+};
+
+struct l7;
+
+struct l7 *l7_create(const struct l7_config *cfg, struct names *names, struct dns_cache *dns,
+		     struct anomaly_counts *anom);
+void l7_destroy(struct l7 *l);
+
+/* A packet of flow f (side: canonical side of the sender; created: f is new). */
+void l7_packet(struct l7 *l, struct flow *f, const struct pkt_layer *pl, int side,
+	       bool created, uint64_t now_us);
+
+/* Release what the flow holds (names, buffer). Called when the flow ends for good. */
+void l7_flow_end(struct l7 *l, struct flow *f);
+
+const struct l7_stats *l7_stats(const struct l7 *l);
+
+/* "tls", "http", "dns", "ssh", "ftp", "ftp-data", "smtp"; NULL for none. */
+const char *l7_app_name(enum l7_app a);
+
+/* The name that identifies the responder: SNI, else HTTP Host, else the DNS answer
+ * that resolved its address (else 0). */
+uint32_t l7_destination_name(const struct l7_flow *s);
+
+#endif

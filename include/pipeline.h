@@ -1,0 +1,57 @@
+/* pipeline.h: the runtime context that carries a frame through every stage:
+ * decode -> fragments -> flow table -> l7, and finished flows to the flow-record output.
+ * One context, passed explicitly (no globals); main.c owns it.
+ */
+#ifndef EGRESSD_PIPELINE_H
+#define EGRESSD_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "anomaly.h"
+#include "config.h"
+#include "decode.h"
+#include "flow-frag.h"
+#include "flow.h"
+#include "l7-dns-cache.h"
+#include "l7-flow.h"
+#include "names.h"
+#include "output.h"
+
+struct pipeline {
+	struct config cfg;
+	struct anomaly_counts anom;
+	struct decoder dec;
+	struct frag_table *frags;
+	struct flow_table *flows;
+	struct names *names;
+	struct dns_cache *dns;
+	struct l7 *l7;
+	struct output *out; /* borrowed */
+	bool emit_flows;
+	uint64_t now_us;
+	uint64_t packets, non_ip, undecoded, layers, flow_records;
+	uint64_t link_unsupported_warned;
+};
+
+/* Build every stage from cfg. Returns false with a message in err. */
+bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows,
+		   struct output *out, char *err, size_t errlen);
+
+/* capture_fn: one frame. ctx is the struct pipeline. */
+void pipeline_packet(void *ctx, int linktype, uint64_t ts_us, const uint8_t *data,
+		     uint32_t caplen, uint32_t wirelen);
+
+/* End of input: every open flow ends (and is written, with --flows). */
+void pipeline_finish(struct pipeline *p);
+
+/* Counters as "name value" lines. */
+void pipeline_print_stats(const struct pipeline *p, FILE *f);
+
+void pipeline_destroy(struct pipeline *p);
+
+/* Write the flow record of f (output-flow.c). */
+void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why);
+
+#endif

@@ -1,0 +1,403 @@
+/* config.c: sensor.yaml as a table of rows (key, kind, bounds, target), after redis's
+ * config.c. libyaml builds the document; we walk it, checking every key. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "config.h"
+
+enum kind { K_STRING, K_UINT, K_DURATION_S, K_SIZE, K_CIDRS, K_OUTPUTS };
+
+struct row {
+	const char *key; /* dotted path */
+	enum kind kind;
+	uint64_t min, max;
+	size_t off;
+	size_t size; /* strings: buffer size */
+};
+
+#define OFF(f) offsetof(struct config, f)
+#define U32(f) sizeof(((struct config *)0)->f)
+
+static const struct row rows[] = {
+	{ "sensor_name", K_STRING, 1, 63, OFF(sensor_name), U32(sensor_name) },
+	{ "home_net", K_CIDRS, 0, 0, OFF(home_net), 0 },
+	{ "flows.max_flows", K_UINT, 1, 1u << 30, OFF(max_flows), 0 },
+	{ "flows.tcp_timeout", K_DURATION_S, 1, 86400, OFF(tcp_timeout_s), 0 },
+	{ "flows.tcp_closed_timeout", K_DURATION_S, 1, 3600, OFF(tcp_closed_timeout_s), 0 },
+	{ "flows.udp_timeout", K_DURATION_S, 1, 86400, OFF(udp_timeout_s), 0 },
+	{ "flows.icmp_timeout", K_DURATION_S, 1, 86400, OFF(icmp_timeout_s), 0 },
+	{ "flows.other_timeout", K_DURATION_S, 1, 86400, OFF(other_timeout_s), 0 },
+	{ "flows.active_timeout", K_DURATION_S, 0, 7 * 86400, OFF(active_timeout_s), 0 },
+	{ "flows.fragments", K_UINT, 16, 1u << 24, OFF(fragments), 0 },
+	{ "flows.fragment_timeout", K_DURATION_S, 1, 600, OFF(fragment_timeout_s), 0 },
+	{ "l7.reassembly_buffers", K_UINT, 0, 1u << 20, OFF(reassembly_buffers), 0 },
+	{ "l7.reassembly_buffer_size", K_SIZE, 512, 65536, OFF(reassembly_buffer_size), 0 },
+	{ "l7.names", K_UINT, 16, 1u << 26, OFF(names), 0 },
+	{ "l7.dns_cache", K_UINT, 16, 1u << 26, OFF(dns_cache), 0 },
+	{ "l7.dns_min_ttl", K_DURATION_S, 0, 86400, OFF(dns_min_ttl_s), 0 },
+	{ "l7.dns_max_ttl", K_DURATION_S, 1, 7 * 86400, OFF(dns_max_ttl_s), 0 },
+	{ "outputs", K_OUTPUTS, 0, 0, 0, 0 },
+};
+
+/* Sections: keys that hold a mapping of rows. */
+static const char *const sections[] = { "flows", "l7" };
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->sensor_name, sizeof(c->sensor_name), "egressd");
+	netset_default_home(&c->home_net);
+	c->max_flows = 1000000;
+	c->tcp_timeout_s = 300;
+	c->tcp_closed_timeout_s = 5;
+	c->udp_timeout_s = 60;
+	c->icmp_timeout_s = 60;
+	c->other_timeout_s = 60;
+	c->active_timeout_s = 1800;
+	c->fragments = 65536;
+	c->fragment_timeout_s = 30;
+	c->reassembly_buffers = 4096;
+	c->reassembly_buffer_size = 16384;
+	c->names = 262144;
+	c->dns_cache = 262144;
+	c->dns_min_ttl_s = 60;
+	c->dns_max_ttl_s = 86400;
+}
+
+bool config_parse_duration_ms(const char *s, uint64_t *ms)
+{
+	char *end;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	uint64_t mul;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mul = 86400000;
+	else
+		return false;
+	if (v > UINT64_MAX / mul)
+		return false;
+	*ms = v * mul;
+	return true;
+}
+
+bool config_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mul;
+	} units[] = { { "", 1 },	   { "B", 1 },
+		      { "KB", 1000 },	   { "MB", 1000000 },
+		      { "GB", 1000000000 }, { "TB", 1000000000000ULL },
+		      { "KiB", 1024 },	   { "MiB", 1048576 },
+		      { "GiB", 1073741824 }, { "TiB", 1099511627776ULL } };
+	char *end;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > UINT64_MAX / units[i].mul)
+				return false;
+			*bytes = v * units[i].mul;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct loader {
+	const char *path;
+	yaml_document_t *doc;
+	struct config *c;
+	char *err;
+	size_t errlen;
+	int problems;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void problem(struct loader *L, const yaml_node_t *n, const char *fmt, ...)
+{
+	size_t used = strlen(L->err);
+	L->problems++;
+	if (used + 2 >= L->errlen)
+		return;
+	int k = snprintf(L->err + used, L->errlen - used, "%s:%zu:%zu: ", L->path,
+			 n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1);
+	if (k < 0 || (size_t)k >= L->errlen - used)
+		return;
+	used += (size_t)k;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(L->err + used, L->errlen - used, fmt, ap);
+	va_end(ap);
+	used = strlen(L->err);
+	if (used + 1 < L->errlen) {
+		L->err[used] = '\n';
+		L->err[used + 1] = '\0';
+	}
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static void set_u32(struct loader *L, const struct row *r, const yaml_node_t *v, uint64_t x,
+		    const char *unit)
+{
+	if (x < r->min || x > r->max) {
+		problem(L, v, "%s: %llu%s is out of range (%llu to %llu%s)", r->key,
+			(unsigned long long)x, unit, (unsigned long long)r->min,
+			(unsigned long long)r->max, unit);
+		return;
+	}
+	uint32_t u = (uint32_t)x;
+	memcpy((char *)L->c + r->off, &u, sizeof(u));
+}
+
+static void load_outputs(struct loader *L, const yaml_node_t *v)
+{
+	if (v->type != YAML_SEQUENCE_NODE) {
+		problem(L, v, "outputs: expected a list, e.g. [stdout, {file: /var/log/egressd.json}]");
+		return;
+	}
+	L->c->noutputs = 0;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *o = yaml_document_get_node(L->doc, *it);
+		char spec[512];
+		if (!o)
+			continue;
+		if (scalar(o) && strcmp(scalar(o), "stdout") == 0) {
+			snprintf(spec, sizeof(spec), "stdout");
+		} else if (o->type == YAML_MAPPING_NODE &&
+			   o->data.mapping.pairs.top - o->data.mapping.pairs.start == 1) {
+			yaml_node_pair_t *p = o->data.mapping.pairs.start;
+			const char *k = scalar(yaml_document_get_node(L->doc, p->key));
+			yaml_node_t *vn = yaml_document_get_node(L->doc, p->value);
+			const char *val = scalar(vn);
+			if (!k || strcmp(k, "file") != 0 || !val || !*val) {
+				problem(L, o, "outputs: unknown output (this version writes to "
+					      "'stdout' or '{file: PATH}')");
+				continue;
+			}
+			if (strlen(val) > 500) {
+				problem(L, vn, "outputs: file path too long");
+				continue;
+			}
+			snprintf(spec, sizeof(spec), "file:%s", val);
+		} else {
+			problem(L, o, "outputs: unknown output (this version writes to 'stdout' or "
+				      "'{file: PATH}')");
+			continue;
+		}
+		if (L->c->noutputs >= CONFIG_MAX_OUTPUTS) {
+			problem(L, o, "outputs: at most %d outputs", CONFIG_MAX_OUTPUTS);
+			return;
+		}
+		memcpy(L->c->outputs[L->c->noutputs++], spec, sizeof(spec));
+	}
+}
+
+static void load_cidrs(struct loader *L, const struct row *r, const yaml_node_t *v)
+{
+	struct netset *s = (struct netset *)(void *)((char *)L->c + r->off);
+	char err[256];
+	if (scalar(v)) {
+		if (!netset_parse_list(s, scalar(v), err, sizeof(err)))
+			problem(L, v, "%s: %s", r->key, err);
+		return;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		problem(L, v, "%s: expected a list of CIDR blocks", r->key);
+		return;
+	}
+	s->n = 0;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *e = yaml_document_get_node(L->doc, *it);
+		struct cidr cd;
+		if (!scalar(e)) {
+			problem(L, e, "%s: expected a CIDR block", r->key);
+			continue;
+		}
+		if (!cidr_parse(scalar(e), &cd, err, sizeof(err)))
+			problem(L, e, "%s: %s", r->key, err);
+		else if (!netset_add(s, &cd))
+			problem(L, e, "%s: more than %d blocks", r->key, NETSET_MAX);
+	}
+	if (s->n == 0)
+		problem(L, v, "%s: empty list", r->key);
+}
+
+static void load_value(struct loader *L, const struct row *r, const yaml_node_t *v)
+{
+	const char *s = scalar(v);
+	uint64_t x;
+
+	switch (r->kind) {
+	case K_CIDRS:
+		load_cidrs(L, r, v);
+		return;
+	case K_OUTPUTS:
+		load_outputs(L, v);
+		return;
+	default:
+		break;
+	}
+	if (!s) {
+		problem(L, v, "%s: expected a single value", r->key);
+		return;
+	}
+	switch (r->kind) {
+	case K_STRING:
+		if (strlen(s) < r->min || strlen(s) > r->max) {
+			problem(L, v, "%s: must be %llu to %llu characters", r->key,
+				(unsigned long long)r->min, (unsigned long long)r->max);
+			return;
+		}
+		snprintf((char *)L->c + r->off, r->size, "%s", s);
+		return;
+	case K_UINT: {
+		char *end;
+		errno = 0;
+		if (!isdigit((unsigned char)*s) || (x = strtoull(s, &end, 10), errno || *end)) {
+			problem(L, v, "%s: '%s' is not a whole number", r->key, s);
+			return;
+		}
+		set_u32(L, r, v, x, "");
+		return;
+	}
+	case K_DURATION_S:
+		if (!config_parse_duration_ms(s, &x) || x % 1000) {
+			problem(L, v, "%s: '%s' is not a duration in seconds (30s, 10m, 24h, 7d)",
+				r->key, s);
+			return;
+		}
+		set_u32(L, r, v, x / 1000, "s");
+		return;
+	case K_SIZE:
+		if (!config_parse_size(s, &x)) {
+			problem(L, v, "%s: '%s' is not a size (500KB, 50MB, 64KiB)", r->key, s);
+			return;
+		}
+		set_u32(L, r, v, x, " bytes");
+		return;
+	default:
+		return;
+	}
+}
+
+static const struct row *find_row(const char *key)
+{
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (strcmp(rows[i].key, key) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+static bool is_section(const char *key)
+{
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strcmp(sections[i], key) == 0)
+			return true;
+	return false;
+}
+
+static void load_mapping(struct loader *L, const yaml_node_t *m, const char *prefix)
+{
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(L->doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(L->doc, p->value);
+		const char *k = scalar(kn);
+		char path[128];
+		if (!k || !vn) {
+			problem(L, kn, "keys must be plain words");
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
+		if (!*prefix && is_section(k)) {
+			if (vn->type != YAML_MAPPING_NODE)
+				problem(L, vn, "%s: expected a mapping of settings", k);
+			else
+				load_mapping(L, vn, k);
+			continue;
+		}
+		const struct row *r = find_row(path);
+		if (!r) {
+			problem(L, kn, "unknown key '%s'", path);
+			continue;
+		}
+		load_value(L, r, vn);
+	}
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct loader L = { path, NULL, c, err, errlen, 0 };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct stat sb;
+	FILE *f;
+
+	err[0] = '\0';
+	f = fopen(path, "rb");
+	if (!f) {
+		problem(&L, NULL, "cannot open: %s", strerror(errno));
+		return L.problems;
+	}
+	if (fstat(fileno(f), &sb) == 0 && sb.st_size > CONFIG_MAX_FILE_SIZE) {
+		problem(&L, NULL, "file is larger than %d bytes", CONFIG_MAX_FILE_SIZE);
+		fclose(f);
+		return L.problems;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		problem(&L, NULL, "out of memory");
+		fclose(f);
+		return L.problems;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		size_t used = strlen(err);
+		snprintf(err + used, errlen - used, "%s:%zu:%zu: YAML syntax: %s\n", path,
+			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "error");
+		L.problems++;
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return L.problems;
+	}
+	L.doc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root && root->type == YAML_MAPPING_NODE)
+		load_mapping(&L, root, "");
+	else if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
+		problem(&L, root, "the top level must be a mapping of settings");
+	if (c->dns_min_ttl_s > c->dns_max_ttl_s)
+		problem(&L, NULL, "l7.dns_min_ttl is larger than l7.dns_max_ttl");
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return L.problems;
+}

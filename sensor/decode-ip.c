@@ -1,0 +1,499 @@
+/* decode-ip.c: IPv4 (RFC 791) and IPv6 (RFC 8200) with fragments and extension headers,
+ * the transport headers that key flows (TCP, UDP, ICMP, ICMPv6), and the IP-carried
+ * tunnels: IP-in-IP and 6in4 (RFC 2003, 4213), GRE (RFC 2784/2890, PPTP RFC 2637) with
+ * ERSPAN, VXLAN (RFC 7348), Geneve (RFC 8926), Teredo (RFC 4380), GTP-U (TS 29.281). */
+#include <string.h>
+
+#include "decode.h"
+
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_IPIP_ 4
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_IPV6_ 41
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_GRE_ 47
+#define IPPROTO_ESP_ 50
+#define IPPROTO_AH_ 51
+#define IPPROTO_ICMPV6_ 58
+#define IPPROTO_NONE_ 59
+#define IPPROTO_DSTOPTS_ 60
+#define IPPROTO_MH_ 135
+
+#define PORT_VXLAN 4789
+#define PORT_GENEVE 6081
+#define PORT_TEREDO 3544
+#define PORT_GTPU 2152
+
+static uint32_t wire_after(uint32_t wire_left, size_t consumed)
+{
+	return consumed >= wire_left ? 0 : wire_left - (uint32_t)consumed;
+}
+
+static struct pkt_layer *push_layer(struct decoder *d, struct pkt *pkt,
+				    const struct pkt_layer *l)
+{
+	if (pkt->nlayers >= PKT_MAX_LAYERS) {
+		anomaly_count(d->anom, ANOM_LAYERS_TOO_MANY);
+		return NULL;
+	}
+	struct pkt_layer *dst = &pkt->layer[pkt->nlayers++];
+	*dst = *l;
+	return dst;
+}
+
+/* ERSPAN type II (8-byte header) and type III (12 bytes, +8 with the O flag), each
+ * followed by the mirrored Ethernet frame. */
+static void decode_erspan(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+			  struct pkt *pkt, int type)
+{
+	size_t start = c->off;
+	if (type == 2) {
+		cur_skip(c, 8);
+	} else {
+		const uint8_t *h = cur_bytes(c, 12);
+		if (h && (h[11] & 0x01))
+			cur_skip(c, 8);
+	}
+	if (!cur_ok(c)) {
+		anomaly_count(d->anom, ANOM_ERSPAN_TRUNCATED);
+		return;
+	}
+	decode_ether(d, c, wire_after(wire_left, c->off - start), depth + 1, pkt);
+}
+
+static void decode_gre(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+		       struct pkt *pkt)
+{
+	size_t start = c->off;
+	uint16_t fv = cur_be16(c);
+	uint16_t proto = cur_be16(c);
+	int ver = fv & 7;
+
+	if (ver > 1 || (fv & 0x4000)) { /* RFC 1701 routing, unknown versions */
+		anomaly_count(d->anom, ANOM_GRE_UNSUPPORTED);
+		return;
+	}
+	if (fv & 0x8000)
+		cur_skip(c, 4); /* checksum + reserved */
+	if (fv & 0x2000)
+		cur_skip(c, 4); /* key (PPTP: payload length + call id) */
+	if (fv & 0x1000)
+		cur_skip(c, 4); /* sequence number */
+	if (ver == 1 && (fv & 0x0080))
+		cur_skip(c, 4); /* PPTP acknowledgment number */
+	if (!cur_ok(c)) {
+		anomaly_count(d->anom, ANOM_GRE_TRUNCATED);
+		return;
+	}
+	uint32_t left = wire_after(wire_left, c->off - start);
+	if (ver == 1) {
+		if (proto != 0x880b) {
+			anomaly_count(d->anom, ANOM_GRE_UNSUPPORTED);
+			return;
+		}
+		if (cur_left(c) == 0)
+			return; /* PPTP ack-only packet */
+		if (cur_peek_u8(c, 0) == 0xff && cur_peek_u8(c, 1) == 0x03)
+			cur_skip(c, 2);
+		uint16_t pp = cur_u8(c);
+		if (!(pp & 1))
+			pp = (uint16_t)(pp << 8 | cur_u8(c));
+		if (!cur_ok(c)) {
+			anomaly_count(d->anom, ANOM_GRE_TRUNCATED);
+			return;
+		}
+		decode_ppp_proto(d, pp, c, wire_after(wire_left, c->off - start), depth, pkt);
+		return;
+	}
+	switch (proto) {
+	case 0x88be: /* ERSPAN type II, or type I when no sequence number is present */
+		if (fv & 0x1000)
+			decode_erspan(d, c, left, depth, pkt, 2);
+		else
+			decode_ether(d, c, left, depth + 1, pkt);
+		return;
+	case 0x22eb:
+		decode_erspan(d, c, left, depth, pkt, 3);
+		return;
+	case 0x0800:
+	case 0x86dd:
+	case 0x6558:
+	case 0x8847:
+	case 0x8848:
+	case 0x8100:
+	case 0x88a8:
+		decode_ethertype(d, proto, c, left, depth + 1, pkt);
+		return;
+	default:
+		anomaly_count(d->anom, ANOM_GRE_UNSUPPORTED);
+	}
+}
+
+/* Teredo: optional authentication (type 1) and origin indication (type 0) headers,
+ * then an IPv6 packet. Anything else on port 3544 is plain UDP. */
+static void decode_teredo(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+			  struct pkt *pkt)
+{
+	size_t start = c->off;
+	for (int i = 0; i < 2 && cur_left(c) >= 2; i++) {
+		uint8_t a = cur_peek_u8(c, 0), b = cur_peek_u8(c, 1);
+		if (a == 0 && b == 1) {
+			cur_skip(c, 2);
+			uint8_t idlen = cur_u8(c);
+			uint8_t aulen = cur_u8(c);
+			cur_skip(c, (size_t)idlen + aulen + 8 + 1);
+		} else if (a == 0 && b == 0) {
+			cur_skip(c, 8);
+		} else {
+			break;
+		}
+	}
+	if (!cur_ok(c) || cur_left(c) < 40 || (cur_peek_u8(c, 0) >> 4) != 6)
+		return; /* not Teredo-encapsulated IPv6 (bubbles carry no payload) */
+	decode_ip(d, c, wire_after(wire_left, c->off - start), depth + 1, pkt);
+}
+
+/* GTP-U G-PDU: 8-byte header, 4 optional bytes, extension header chain, inner IP. */
+static void decode_gtpu(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+			struct pkt *pkt)
+{
+	size_t start = c->off;
+	uint8_t flags = cur_u8(c);
+	uint8_t type = cur_u8(c);
+	cur_skip(c, 6);
+	if (!cur_ok(c)) {
+		anomaly_count(d->anom, ANOM_GTP_TRUNCATED);
+		return;
+	}
+	if ((flags >> 5) != 1 || !(flags & 0x10) || type != 0xff)
+		return; /* not a version-1 G-PDU: signalling, echo ... */
+	if (flags & 0x07) {
+		cur_skip(c, 3);
+		uint8_t next = cur_u8(c);
+		for (int i = 0; next != 0; i++) {
+			if (i == DECODE_MAX_GTP_EXT) {
+				anomaly_count(d->anom, ANOM_TUNNEL_TOO_DEEP);
+				return;
+			}
+			uint8_t len = cur_u8(c);
+			if (len == 0 || !cur_ok(c)) {
+				anomaly_count(d->anom, ANOM_GTP_TRUNCATED);
+				return;
+			}
+			cur_skip(c, (size_t)len * 4 - 2);
+			next = cur_u8(c);
+		}
+	}
+	if (!cur_ok(c)) {
+		anomaly_count(d->anom, ANOM_GTP_TRUNCATED);
+		return;
+	}
+	uint8_t v = cur_left(c) ? (uint8_t)(cur_peek_u8(c, 0) >> 4) : 0;
+	if (v == 4 || v == 6)
+		decode_ip(d, c, wire_after(wire_left, c->off - start), depth + 1, pkt);
+}
+
+static void decode_udp_tunnel(struct decoder *d, const struct pkt_layer *l, struct cur *c,
+			      uint32_t wire_left, int depth, struct pkt *pkt)
+{
+	if (l->dport == PORT_VXLAN) {
+		uint8_t flags = cur_u8(c);
+		cur_skip(c, 7);
+		if (!cur_ok(c)) {
+			anomaly_count(d->anom, ANOM_VXLAN_TRUNCATED);
+			return;
+		}
+		if (flags & 0x08)
+			decode_ether(d, c, wire_after(wire_left, 8), depth + 1, pkt);
+	} else if (l->dport == PORT_GENEVE) {
+		uint8_t vo = cur_u8(c);
+		cur_skip(c, 1);
+		uint16_t proto = cur_be16(c);
+		cur_skip(c, 4 + (size_t)(vo & 0x3f) * 4);
+		if (!cur_ok(c)) {
+			anomaly_count(d->anom, ANOM_GENEVE_TRUNCATED);
+			return;
+		}
+		if ((vo >> 6) == 0)
+			decode_ethertype(d, proto, c,
+					 wire_after(wire_left, 8 + (size_t)(vo & 0x3f) * 4),
+					 depth + 1, pkt);
+	} else if (l->dport == PORT_GTPU || l->sport == PORT_GTPU) {
+		decode_gtpu(d, c, wire_left, depth, pkt);
+	} else if (l->dport == PORT_TEREDO || l->sport == PORT_TEREDO) {
+		decode_teredo(d, c, wire_left, depth, pkt);
+	}
+}
+
+static bool is_udp_tunnel(const struct pkt_layer *l)
+{
+	return l->dport == PORT_VXLAN || l->dport == PORT_GENEVE || l->dport == PORT_GTPU ||
+	       l->sport == PORT_GTPU || l->dport == PORT_TEREDO || l->sport == PORT_TEREDO;
+}
+
+/* Transport header of an unfragmented packet or first fragment. c covers the captured
+ * transport bytes; tlen is the transport length on the wire (from the IP header). */
+static void decode_transport(struct decoder *d, struct pkt_layer *l, struct cur *c,
+			     uint32_t tlen, int depth, struct pkt *pkt)
+{
+	size_t hl;
+
+	switch (l->proto) {
+	case IPPROTO_TCP_: {
+		l->sport = cur_be16(c);
+		l->dport = cur_be16(c);
+		l->tcp_seq = cur_be32(c);
+		cur_skip(c, 4);
+		uint8_t off = cur_u8(c);
+		l->tcp_flags = cur_u8(c);
+		cur_skip(c, 6);
+		if (!cur_ok(c)) {
+			anomaly_count(d->anom, ANOM_TCP_TRUNCATED);
+			return;
+		}
+		hl = (size_t)(off >> 4) * 4;
+		if (hl < 20 || hl > tlen) {
+			anomaly_count(d->anom, ANOM_TCP_BAD_OFFSET);
+			return;
+		}
+		l->payload_bytes = tlen - (uint32_t)hl;
+		break;
+	}
+	case IPPROTO_UDP_: {
+		l->sport = cur_be16(c);
+		l->dport = cur_be16(c);
+		uint16_t ulen = cur_be16(c);
+		cur_skip(c, 2);
+		if (!cur_ok(c)) {
+			anomaly_count(d->anom, ANOM_UDP_TRUNCATED);
+			return;
+		}
+		hl = 8;
+		if (ulen < 8 || (l->frag == PKT_FRAG_NONE && ulen > tlen)) {
+			anomaly_count(d->anom, ANOM_UDP_BAD_LENGTH);
+			return;
+		}
+		l->payload_bytes = ulen - 8u;
+		break;
+	}
+	case IPPROTO_ICMP_:
+	case IPPROTO_ICMPV6_:
+		l->sport = cur_u8(c);
+		l->dport = cur_u8(c);
+		cur_skip(c, 2);
+		if (!cur_ok(c)) {
+			anomaly_count(d->anom, l->proto == IPPROTO_ICMP_ ? ANOM_ICMP_TRUNCATED :
+									  ANOM_ICMPV6_TRUNCATED);
+			return;
+		}
+		/* the ICMP header is 8 bytes for every type egressd keys on */
+		hl = tlen < 8 ? tlen : 8;
+		l->payload_bytes = tlen - (uint32_t)hl;
+		break;
+	default:
+		hl = 0;
+		l->payload_bytes = tlen;
+	}
+	/* payload view: what was captured after the transport header (c->off covers the
+	 * fixed part; TCP options may run past the capture) */
+	size_t have = c->len;
+	size_t pstart = hl;
+	if (pstart > have)
+		pstart = have;
+	size_t pend = (size_t)tlen < have ? tlen : have;
+	if (l->proto == IPPROTO_UDP_ && l->frag == PKT_FRAG_NONE && (size_t)l->payload_bytes + 8 < pend)
+		pend = (size_t)l->payload_bytes + 8;
+	l->payload = c->p + pstart;
+	l->payload_cap = (uint32_t)(pend > pstart ? pend - pstart : 0);
+
+	struct pkt_layer *pushed = push_layer(d, pkt, l);
+	if (!pushed || l->proto != IPPROTO_UDP_ || l->frag != PKT_FRAG_NONE || !is_udp_tunnel(l))
+		return;
+	struct cur inner = cur_make(l->payload, l->payload_cap);
+	decode_udp_tunnel(d, l, &inner, l->payload_bytes, depth, pkt);
+}
+
+/* After the IP header: tunnels, fragments or a transport header. */
+static void decode_ip_payload(struct decoder *d, struct pkt_layer *l, struct cur *c,
+			      uint32_t tlen, int depth, struct pkt *pkt)
+{
+	if (l->frag == PKT_FRAG_LATER) {
+		l->payload_bytes = l->proto == IPPROTO_UDP_ ? 0 : tlen;
+		push_layer(d, pkt, l);
+		return;
+	}
+	if (l->frag == PKT_FRAG_NONE) {
+		switch (l->proto) {
+		case IPPROTO_IPIP_:
+		case IPPROTO_IPV6_:
+			decode_ip(d, c, tlen, depth + 1, pkt);
+			return;
+		case IPPROTO_GRE_:
+			decode_gre(d, c, tlen, depth + 1, pkt);
+			return;
+		default:
+			break;
+		}
+	}
+	decode_transport(d, l, c, tlen, depth, pkt);
+}
+
+static void decode_ipv4(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+			struct pkt *pkt)
+{
+	struct pkt_layer l;
+	size_t start = c->off;
+
+	memset(&l, 0, sizeof(l));
+	uint8_t vhl = cur_u8(c);
+	cur_skip(c, 1);
+	uint16_t totlen = cur_be16(c);
+	uint16_t id = cur_be16(c);
+	uint16_t fo = cur_be16(c);
+	cur_skip(c, 1);
+	l.proto = cur_u8(c);
+	cur_skip(c, 2);
+	const uint8_t *src = cur_bytes(c, 4);
+	const uint8_t *dst = cur_bytes(c, 4);
+	if (!cur_ok(c)) {
+		anomaly_count(d->anom, ANOM_IPV4_TRUNCATED);
+		return;
+	}
+	size_t hlen = (size_t)(vhl & 0x0f) * 4;
+	if (hlen < 20) {
+		anomaly_count(d->anom, ANOM_IPV4_BAD_HLEN);
+		return;
+	}
+	if (totlen < hlen) {
+		anomaly_count(d->anom, ANOM_IPV4_BAD_TOTLEN);
+		return;
+	}
+	if (totlen > wire_left) {
+		anomaly_count(d->anom, ANOM_IPV4_LEN_EXCEEDS_FRAME);
+		return;
+	}
+	cur_seek(c, start);
+	/* the datagram: what was captured of its total length (drops Ethernet padding) */
+	size_t cap = cur_left(c) < totlen ? cur_left(c) : totlen;
+	struct cur ip = cur_sub(c, cap);
+	cur_skip(&ip, hlen); /* options are not needed for accounting */
+	if (!cur_ok(&ip)) {
+		anomaly_count(d->anom, ANOM_IPV4_TRUNCATED);
+		return;
+	}
+	l.family = 4;
+	memcpy(l.src, src, 4);
+	memcpy(l.dst, dst, 4);
+	l.ip_bytes = totlen;
+	l.frag_id = id;
+	if (fo & 0x1fff)
+		l.frag = PKT_FRAG_LATER;
+	else if (fo & 0x2000)
+		l.frag = PKT_FRAG_FIRST;
+	struct cur t = cur_make(cur_ptr(&ip), cur_left(&ip));
+	decode_ip_payload(d, &l, &t, (uint32_t)(totlen - hlen), depth, pkt);
+}
+
+static bool ipv6_is_ext(uint8_t nh)
+{
+	return nh == IPPROTO_HOPOPTS_ || nh == IPPROTO_ROUTING_ || nh == IPPROTO_FRAGMENT_ ||
+	       nh == IPPROTO_DSTOPTS_ || nh == IPPROTO_AH_ || nh == IPPROTO_MH_;
+}
+
+static void decode_ipv6(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+			struct pkt *pkt)
+{
+	struct pkt_layer l;
+
+	memset(&l, 0, sizeof(l));
+	cur_skip(c, 4);
+	uint16_t plen = cur_be16(c);
+	uint8_t nh = cur_u8(c);
+	cur_skip(c, 1);
+	const uint8_t *src = cur_bytes(c, 16);
+	const uint8_t *dst = cur_bytes(c, 16);
+	if (!cur_ok(c)) {
+		anomaly_count(d->anom, ANOM_IPV6_TRUNCATED);
+		return;
+	}
+	if (plen == 0 && nh == IPPROTO_HOPOPTS_) {
+		anomaly_count(d->anom, ANOM_IPV6_JUMBOGRAM);
+		return;
+	}
+	if ((uint32_t)plen + 40 > wire_left) {
+		anomaly_count(d->anom, ANOM_IPV6_LEN_EXCEEDS_FRAME);
+		return;
+	}
+	size_t cap = cur_left(c) < plen ? cur_left(c) : plen;
+	struct cur p = cur_sub(c, cap);
+	uint32_t tlen = plen;
+
+	l.family = 6;
+	memcpy(l.src, src, 16);
+	memcpy(l.dst, dst, 16);
+	l.ip_bytes = (uint32_t)plen + 40;
+
+	/* RFC 8200 4: walk the extension headers, at most DECODE_MAX_IPV6_EXT of them */
+	int n;
+	for (n = 0; ipv6_is_ext(nh) && n < DECODE_MAX_IPV6_EXT; n++) {
+		size_t hstart = p.off;
+		uint8_t next = cur_u8(&p);
+		uint8_t hl = cur_u8(&p);
+		size_t len;
+		if (nh == IPPROTO_FRAGMENT_) {
+			uint16_t fo = cur_be16(&p);
+			uint32_t fid = cur_be32(&p);
+			len = 8;
+			if (cur_ok(&p)) {
+				l.frag_id = fid;
+				if (fo & 0xfff8)
+					l.frag = PKT_FRAG_LATER;
+				else if (fo & 1)
+					l.frag = PKT_FRAG_FIRST;
+			}
+		} else if (nh == IPPROTO_AH_) {
+			len = ((size_t)hl + 2) * 4;
+		} else {
+			len = ((size_t)hl + 1) * 8;
+		}
+		cur_seek(&p, hstart + len);
+		if (!cur_ok(&p) || len > tlen) {
+			anomaly_count(d->anom, ANOM_IPV6_EXT_TRUNCATED);
+			return;
+		}
+		tlen -= (uint32_t)len;
+		nh = next;
+		if (l.frag == PKT_FRAG_LATER)
+			break;
+	}
+	if (n == DECODE_MAX_IPV6_EXT && ipv6_is_ext(nh)) {
+		anomaly_count(d->anom, ANOM_IPV6_EXT_TOO_MANY);
+		return;
+	}
+	l.proto = nh;
+	struct cur t = cur_make(cur_ptr(&p), cur_left(&p));
+	decode_ip_payload(d, &l, &t, tlen, depth, pkt);
+}
+
+void decode_ip(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+	       struct pkt *pkt)
+{
+	if (depth > DECODE_MAX_DEPTH) {
+		anomaly_count(d->anom, ANOM_TUNNEL_TOO_DEEP);
+		return;
+	}
+	uint8_t v = cur_peek_u8(c, 0);
+	if (!cur_ok(c)) {
+		anomaly_count(d->anom, ANOM_IPV4_TRUNCATED);
+		return;
+	}
+	if ((v >> 4) == 4)
+		decode_ipv4(d, c, wire_left, depth, pkt);
+	else if ((v >> 4) == 6)
+		decode_ipv6(d, c, wire_left, depth, pkt);
+	else
+		anomaly_count(d->anom, ANOM_IPV4_BAD_VERSION);
+}

@@ -1,0 +1,458 @@
+/* flow-table.c: open-addressing flow table (linear probing over 8-byte slots holding a
+ * hash tag and a pool index, backward-shift deletion), keyed with SipHash-1-3 and a
+ * per-run random key, a fixed pool of flows and one recency list per timeout class.
+ * Hand-written: this is the per-packet hot path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "siphash.h"
+
+#define NONE UINT32_MAX
+
+struct slot {
+	uint32_t tag; /* high half of the hash */
+	uint32_t idx; /* pool index + 1; 0 = empty */
+};
+
+struct lru {
+	uint32_t head, tail;
+};
+
+struct flow_table {
+	struct flow_table_config cfg;
+	struct siphash_key key;
+	struct slot *slots;
+	uint32_t mask;
+	unsigned char *pool;
+	size_t stride;
+	uint32_t used;	    /* pool entries ever handed out (bump allocation) */
+	uint32_t free_head; /* recycled entries, linked through `next` */
+	uint64_t next_id;
+	uint64_t now_us;
+	struct lru lists[FLOW_LIST__COUNT];
+	flow_end_fn on_end;
+	void *ctx;
+	struct flow_table_stats st;
+};
+
+void flow_table_config_default(struct flow_table_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_flows = 1000000;
+	cfg->timeout_s[FLOW_LIST_TCP] = 300;
+	cfg->timeout_s[FLOW_LIST_TCP_CLOSED] = 5;
+	cfg->timeout_s[FLOW_LIST_UDP] = 60;
+	cfg->timeout_s[FLOW_LIST_ICMP] = 60;
+	cfg->timeout_s[FLOW_LIST_OTHER] = 60;
+	cfg->active_timeout_s = 1800;
+}
+
+static inline struct flow *flow_at(const struct flow_table *ft, uint32_t i)
+{
+	return (struct flow *)(void *)(ft->pool + (size_t)i * ft->stride);
+}
+
+static inline uint32_t flow_index(const struct flow_table *ft, const struct flow *f)
+{
+	return (uint32_t)(((const unsigned char *)f - ft->pool) / ft->stride);
+}
+
+struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_end_fn on_end,
+				     void *ctx, char *err, size_t errlen)
+{
+	struct flow_table *ft = calloc(1, sizeof(*ft));
+	uint64_t nslots = 16;
+
+	if (!ft)
+		goto fail;
+	if (cfg->max_flows == 0 || cfg->max_flows > (1u << 30)) {
+		snprintf(err, errlen, "flow table: max_flows must be between 1 and %u", 1u << 30);
+		free(ft);
+		return NULL;
+	}
+	ft->cfg = *cfg;
+	ft->on_end = on_end;
+	ft->ctx = ctx;
+	while (nslots < (uint64_t)cfg->max_flows * 2)
+		nslots <<= 1;
+	ft->mask = (uint32_t)(nslots - 1);
+	ft->stride = (sizeof(struct flow) + cfg->ext_size + 7) & ~(size_t)7;
+	/* calloc'd big blocks are mapped lazily: pages are touched as flows are used */
+	ft->slots = calloc(nslots, sizeof(struct slot));
+	ft->pool = calloc(cfg->max_flows, ft->stride);
+	if (!ft->slots || !ft->pool)
+		goto fail;
+	ft->free_head = NONE;
+	for (int i = 0; i < FLOW_LIST__COUNT; i++)
+		ft->lists[i].head = ft->lists[i].tail = NONE;
+	siphash_key_random(&ft->key);
+	return ft;
+fail:
+	snprintf(err, errlen, "flow table: cannot reserve memory for %u flows",
+		 cfg->max_flows);
+	if (ft) {
+		free(ft->slots);
+		free(ft->pool);
+		free(ft);
+	}
+	return NULL;
+}
+
+void flow_table_destroy(struct flow_table *ft)
+{
+	if (!ft)
+		return;
+	free(ft->slots);
+	free(ft->pool);
+	free(ft);
+}
+
+const struct flow_table_stats *flow_table_stats(const struct flow_table *ft)
+{
+	return &ft->st;
+}
+
+/* ICMP request/reply pairs share a flow keyed by the request type (Community ID's
+ * table of two-way types). Returns the request type; *is_reply tells the direction. */
+static uint8_t icmp_request_type(int family, uint8_t type, bool *is_reply)
+{
+	static const uint8_t v4[][2] = { { 8, 0 }, { 13, 14 }, { 15, 16 }, { 17, 18 }, { 10, 9 } };
+	static const uint8_t v6[][2] = { { 128, 129 }, { 133, 134 }, { 135, 136 }, { 130, 131 } };
+	const uint8_t(*t)[2] = family == 4 ? v4 : v6;
+	size_t n = family == 4 ? sizeof(v4) / sizeof(v4[0]) : sizeof(v6) / sizeof(v6[0]);
+
+	*is_reply = false;
+	for (size_t i = 0; i < n; i++) {
+		if (type == t[i][0])
+			return type;
+		if (type == t[i][1]) {
+			*is_reply = true;
+			return t[i][0];
+		}
+	}
+	return type;
+}
+
+static bool is_icmp(const struct pkt_layer *l)
+{
+	return (l->proto == 1 && l->family == 4) || (l->proto == 58 && l->family == 6);
+}
+
+int flow_key_from_layer(const struct pkt_layer *l, struct flow_key *k)
+{
+	int c;
+
+	memset(k, 0, sizeof(*k));
+	k->proto = l->proto;
+	k->family = l->family;
+	k->vlan = l->vlan;
+	if (is_icmp(l)) {
+		bool reply;
+		k->port[0] = icmp_request_type(l->family, (uint8_t)l->sport, &reply);
+		k->port[1] = l->dport;
+		c = memcmp(l->src, l->dst, 16);
+	} else {
+		c = memcmp(l->src, l->dst, 16);
+		if (c == 0)
+			c = (int)l->sport - (int)l->dport;
+	}
+	int side = c > 0; /* the sender is side 1 when its (addr, port) is the larger */
+	memcpy(k->addr[side], l->src, 16);
+	memcpy(k->addr[side ^ 1], l->dst, 16);
+	if (!is_icmp(l)) {
+		k->port[side] = l->sport;
+		k->port[side ^ 1] = l->dport;
+	}
+	return side;
+}
+
+static enum flow_list list_for(const struct flow_key *k)
+{
+	switch (k->proto) {
+	case 6:
+		return FLOW_LIST_TCP;
+	case 17:
+		return FLOW_LIST_UDP;
+	case 1:
+	case 58:
+		return FLOW_LIST_ICMP;
+	default:
+		return FLOW_LIST_OTHER;
+	}
+}
+
+static void lru_unlink(struct flow_table *ft, struct flow *f)
+{
+	struct lru *L = &ft->lists[f->list];
+	if (f->prev != NONE)
+		flow_at(ft, f->prev)->next = f->next;
+	else
+		L->head = f->next;
+	if (f->next != NONE)
+		flow_at(ft, f->next)->prev = f->prev;
+	else
+		L->tail = f->prev;
+}
+
+static void lru_append(struct flow_table *ft, struct flow *f, uint32_t i)
+{
+	struct lru *L = &ft->lists[f->list];
+	f->next = NONE;
+	f->prev = L->tail;
+	if (L->tail != NONE)
+		flow_at(ft, L->tail)->next = i;
+	else
+		L->head = i;
+	L->tail = i;
+}
+
+/* Remove slot `pos` and shift the following cluster back (Knuth 6.4 algorithm R). */
+static void slot_delete(struct flow_table *ft, uint32_t pos)
+{
+	uint32_t i = pos, j = pos;
+	for (;;) {
+		j = (j + 1) & ft->mask;
+		if (ft->slots[j].idx == 0)
+			break;
+		uint32_t home = flow_at(ft, ft->slots[j].idx - 1)->hash & ft->mask;
+		/* can slot j move back to i? only if home is not cyclically in (i, j] */
+		bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+		if (stays)
+			continue;
+		ft->slots[i] = ft->slots[j];
+		i = j;
+	}
+	ft->slots[i].idx = 0;
+	ft->slots[i].tag = 0;
+}
+
+static uint32_t slot_find(const struct flow_table *ft, const struct flow *f)
+{
+	uint32_t want = flow_index(ft, f) + 1;
+	uint32_t pos = f->hash & ft->mask;
+	for (uint32_t n = 0; n <= ft->mask; n++, pos = (pos + 1) & ft->mask)
+		if (ft->slots[pos].idx == want)
+			return pos;
+	return NONE; /* not reached: every pooled flow is indexed */
+}
+
+static void flow_release(struct flow_table *ft, struct flow *f, enum flow_end why)
+{
+	uint32_t i = flow_index(ft, f);
+	ft->on_end(ft->ctx, f, why);
+	ft->st.ended[why]++;
+	ft->st.active--;
+	lru_unlink(ft, f);
+	uint32_t pos = slot_find(ft, f);
+	if (pos != NONE)
+		slot_delete(ft, pos);
+	f->next = ft->free_head;
+	ft->free_head = i;
+}
+
+static void evict_one(struct flow_table *ft)
+{
+	struct flow *victim = NULL;
+	/* closed TCP first: it is finished anyway; then the least recently active */
+	uint32_t h = ft->lists[FLOW_LIST_TCP_CLOSED].head;
+	if (h != NONE) {
+		victim = flow_at(ft, h);
+	} else {
+		for (int i = 0; i < FLOW_LIST__COUNT; i++) {
+			h = ft->lists[i].head;
+			if (h == NONE)
+				continue;
+			struct flow *f = flow_at(ft, h);
+			if (!victim || f->last_us < victim->last_us)
+				victim = f;
+		}
+	}
+	if (victim)
+		flow_release(ft, victim, FLOW_END_EVICTED);
+}
+
+void flow_table_advance(struct flow_table *ft, uint64_t now_us)
+{
+	if (now_us <= ft->now_us)
+		return;
+	ft->now_us = now_us;
+	for (int i = 0; i < FLOW_LIST__COUNT; i++) {
+		uint64_t to = (uint64_t)ft->cfg.timeout_s[i] * 1000000u;
+		/* bounded by the number of live flows */
+		while (ft->lists[i].head != NONE) {
+			struct flow *f = flow_at(ft, ft->lists[i].head);
+			if (now_us - f->last_us <= to)
+				break;
+			flow_release(ft, f, i == FLOW_LIST_TCP_CLOSED ? FLOW_END_CLOSED :
+								   FLOW_END_IDLE);
+		}
+	}
+}
+
+static void decide_initiator(struct flow *f, const struct pkt_layer *l, int side)
+{
+	if (l->proto == 6 && (l->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		f->init = (uint8_t)side;
+		f->init_rule = FLOW_INIT_SYN;
+	} else if (l->proto == 6 && (l->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+		f->init = (uint8_t)(side ^ 1);
+		f->init_rule = FLOW_INIT_SYNACK;
+	} else if (is_icmp(l)) {
+		bool reply;
+		icmp_request_type(l->family, (uint8_t)l->sport, &reply);
+		f->init = (uint8_t)(reply ? side ^ 1 : side);
+		f->init_rule = FLOW_INIT_REQUEST;
+	} else if ((l->proto == 6 || l->proto == 17) && (l->sport < 1024) != (l->dport < 1024)) {
+		f->init = (uint8_t)(l->sport < 1024 ? side ^ 1 : side);
+		f->init_rule = FLOW_INIT_PORT;
+	} else {
+		f->init = (uint8_t)side;
+		f->init_rule = FLOW_INIT_FIRST;
+	}
+}
+
+static struct flow *flow_new(struct flow_table *ft, const struct flow_key *k, uint32_t hash,
+			     uint64_t ts_us)
+{
+	uint32_t i;
+	if (ft->st.active >= ft->cfg.max_flows)
+		evict_one(ft);
+	if (ft->free_head != NONE) {
+		i = ft->free_head;
+		ft->free_head = flow_at(ft, i)->next;
+	} else {
+		i = ft->used++;
+	}
+	struct flow *f = flow_at(ft, i);
+	memset(f, 0, ft->stride);
+	f->key = *k;
+	f->hash = hash;
+	f->id = ++ft->next_id;
+	f->first_us = f->last_us = ts_us;
+	f->list = (uint8_t)list_for(k);
+	lru_append(ft, f, i);
+	uint32_t pos = hash & ft->mask;
+	while (ft->slots[pos].idx != 0)
+		pos = (pos + 1) & ft->mask;
+	ft->slots[pos].tag = (uint32_t)(hash >> 0);
+	ft->slots[pos].idx = i + 1;
+	ft->st.created++;
+	if (++ft->st.active > ft->st.peak_active)
+		ft->st.peak_active = ft->st.active;
+	return f;
+}
+
+void flow_account(struct flow *f, int side, uint64_t pkts, uint64_t ip_bytes,
+		  uint64_t payload_bytes)
+{
+	f->pkts[side] += pkts;
+	f->ip_bytes[side] += ip_bytes;
+	f->payload_bytes[side] += payload_bytes;
+}
+
+struct flow *flow_table_update(struct flow_table *ft, const struct pkt_layer *l,
+			       uint64_t ts_us, int *side_out, bool *created)
+{
+	struct flow_key k;
+	int side = flow_key_from_layer(l, &k);
+	uint64_t h64 = siphash13(&ft->key, &k, sizeof(k));
+	uint32_t hash = (uint32_t)h64;
+	uint32_t tag = hash;
+	uint32_t pos = hash & ft->mask;
+	struct flow *f = NULL;
+
+	*created = false;
+	for (uint32_t n = 0; n <= ft->mask; n++, pos = (pos + 1) & ft->mask) {
+		struct slot s = ft->slots[pos];
+		if (s.idx == 0)
+			break;
+		if (s.tag != tag)
+			continue;
+		struct flow *c = flow_at(ft, s.idx - 1);
+		if (memcmp(&c->key, &k, sizeof(k)) == 0) {
+			f = c;
+			break;
+		}
+	}
+	/* a new SYN on a finished connection starts a new flow (port reuse) */
+	if (f && (f->tcp_seen & (FLOW_TCP_FIN0 | FLOW_TCP_FIN1 | FLOW_TCP_RST)) &&
+	    (l->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && l->proto == 6) {
+		flow_release(ft, f, FLOW_END_CLOSED);
+		f = NULL;
+	}
+	if (!f) {
+		f = flow_new(ft, &k, hash, ts_us);
+		decide_initiator(f, l, side);
+		*created = true;
+	} else if (ft->cfg.active_timeout_s &&
+		   ts_us > f->first_us + (uint64_t)ft->cfg.active_timeout_s * 1000000u) {
+		ft->on_end(ft->ctx, f, FLOW_END_ACTIVE);
+		ft->st.ended[FLOW_END_ACTIVE]++;
+		memset(f->pkts, 0, sizeof(f->pkts));
+		memset(f->ip_bytes, 0, sizeof(f->ip_bytes));
+		memset(f->payload_bytes, 0, sizeof(f->payload_bytes));
+		f->first_us = ts_us;
+	}
+
+	f->pkts[side]++;
+	f->ip_bytes[side] += l->ip_bytes;
+	f->payload_bytes[side] += l->payload_bytes;
+	if (ts_us > f->last_us)
+		f->last_us = ts_us;
+	if (ts_us < f->first_us)
+		f->first_us = ts_us;
+
+	uint32_t i = flow_index(ft, f);
+	uint8_t list = f->list;
+	if (l->proto == 6) {
+		uint8_t fl = l->tcp_flags;
+		if (fl & TCP_SYN)
+			f->tcp_seen |= (uint8_t)((side ? FLOW_TCP_SYN1 : FLOW_TCP_SYN0) |
+						 ((fl & TCP_ACK) ? FLOW_TCP_SYNACK : 0));
+		if (fl & TCP_FIN)
+			f->tcp_seen |= side ? FLOW_TCP_FIN1 : FLOW_TCP_FIN0;
+		if (fl & TCP_RST)
+			f->tcp_seen |= FLOW_TCP_RST;
+		if ((f->tcp_seen & FLOW_TCP_RST) ||
+		    (f->tcp_seen & (FLOW_TCP_FIN0 | FLOW_TCP_FIN1)) == (FLOW_TCP_FIN0 | FLOW_TCP_FIN1))
+			list = FLOW_LIST_TCP_CLOSED;
+	}
+	lru_unlink(ft, f);
+	f->list = list;
+	lru_append(ft, f, i);
+	*side_out = side;
+	return f;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+void flow_table_flush(struct flow_table *ft)
+{
+	size_t n = ft->st.active, k = 0;
+	if (n == 0)
+		return;
+	/* (id, index) pairs sorted by id: records come out in creation order */
+	uint64_t *v = malloc(n * sizeof(*v) * 2);
+	if (!v) {
+		for (int i = 0; i < FLOW_LIST__COUNT; i++)
+			while (ft->lists[i].head != NONE)
+				flow_release(ft, flow_at(ft, ft->lists[i].head), FLOW_END_EOF);
+		return;
+	}
+	for (int i = 0; i < FLOW_LIST__COUNT; i++)
+		for (uint32_t j = ft->lists[i].head; j != NONE && k < n; j = flow_at(ft, j)->next) {
+			v[2 * k] = flow_at(ft, j)->id;
+			v[2 * k + 1] = j;
+			k++;
+		}
+	qsort(v, k, 2 * sizeof(*v), cmp_id);
+	for (size_t i = 0; i < k; i++)
+		flow_release(ft, flow_at(ft, (uint32_t)v[2 * i + 1]), FLOW_END_EOF);
+	free(v);
+}

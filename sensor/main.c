@@ -1,0 +1,239 @@
+/* main.c: egressd's command line: read captures through the pipeline, write flow
+ * records and counters. Exit codes follow sysexits(3). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "config.h"
+#include "pipeline.h"
+
+#ifndef EGRESSD_VERSION
+#define EGRESSD_VERSION "0.1.0"
+#endif
+
+#define EX_OK_ 0
+#define EX_USAGE_ 64
+#define EX_DATAERR_ 65
+#define EX_NOINPUT_ 66
+#define EX_SOFTWARE_ 70
+#define EX_IOERR_ 74
+#define EX_CONFIG_ 78
+
+#define MAX_FILES 4096
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: egressd -r FILE [-r FILE ...] [options]\n"
+		"\n"
+		"  -r FILE               read a pcap or pcapng file ('-' is standard input);\n"
+		"                        several files are read in order as one timeline\n"
+		"  -C, --config FILE     sensor.yaml (default ./sensor.yaml if present)\n"
+		"  -F, --filter EXPR     BPF filter, as tcpdump takes it\n"
+		"      --home-net LIST   internal networks, e.g. 10.0.0.0/8,fc00::/7\n"
+		"  -o, --output SPEC     stdout or file:PATH (repeatable; overrides outputs)\n"
+		"      --flows           write one JSON record per finished flow\n"
+		"  -T, --check-config    load the configuration, report every problem, exit\n"
+		"      --stats           print counters to standard error at exit\n"
+		"  -q, --quiet           only errors on standard error\n"
+		"  -v, --verbose         more detail on standard error\n"
+		"  -V, --version         print the version\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"Exit status: 0 ok, 64 usage, 65 a capture was damaged (what came before was\n"
+		"processed), 66 input cannot be opened, 70 internal error, 74 output error,\n"
+		"78 configuration error. See egressd(8) and README.md.\n");
+}
+
+enum { OPT_HOME_NET = 256, OPT_FLOWS, OPT_STATS };
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
+		{ "filter", required_argument, NULL, 'F' },
+		{ "home-net", required_argument, NULL, OPT_HOME_NET },
+		{ "output", required_argument, NULL, 'o' },
+		{ "flows", no_argument, NULL, OPT_FLOWS },
+		{ "check-config", no_argument, NULL, 'T' },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *files[MAX_FILES];
+	char *outputs[OUTPUT_MAX];
+	int nfiles = 0, noutputs = 0, verbosity = 1;
+	const char *config_path = NULL, *filter = NULL, *home_net = NULL;
+	bool flows = false, check = false, stats = false;
+	static char err[16384];
+	static struct config cfg;
+	static struct pipeline p;
+	int c, rc = EX_OK_;
+
+	while ((c = getopt_long(argc, argv, "r:C:F:o:TqvVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (nfiles == MAX_FILES) {
+				fprintf(stderr, "egressd: at most %d capture files\n", MAX_FILES);
+				return EX_USAGE_;
+			}
+			files[nfiles++] = optarg;
+			break;
+		case 'C':
+			config_path = optarg;
+			break;
+		case 'F':
+			filter = optarg;
+			break;
+		case OPT_HOME_NET:
+			home_net = optarg;
+			break;
+		case 'o':
+			if (noutputs == OUTPUT_MAX) {
+				fprintf(stderr, "egressd: at most %d outputs\n", OUTPUT_MAX);
+				return EX_USAGE_;
+			}
+			outputs[noutputs++] = optarg;
+			break;
+		case OPT_FLOWS:
+			flows = true;
+			break;
+		case 'T':
+			check = true;
+			break;
+		case OPT_STATS:
+			stats = true;
+			break;
+		case 'q':
+			verbosity = 0;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'V':
+			printf("egressd %s\n", EGRESSD_VERSION);
+			return EX_OK_;
+		case 'h':
+			usage(stdout);
+			return EX_OK_;
+		default:
+			usage(stderr);
+			return EX_USAGE_;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "egressd: unexpected argument '%s' (captures are read with -r)\n",
+			argv[optind]);
+		return EX_USAGE_;
+	}
+
+	config_defaults(&cfg);
+	if (!config_path && access("sensor.yaml", F_OK) == 0)
+		config_path = "sensor.yaml";
+	if (config_path) {
+		int problems = config_load(&cfg, config_path, err, sizeof(err));
+		if (problems) {
+			fputs(err, stderr);
+			fprintf(stderr, "egressd: %d problem%s in the configuration\n", problems,
+				problems == 1 ? "" : "s");
+			return EX_CONFIG_;
+		}
+	}
+	if (home_net && !netset_parse_list(&cfg.home_net, home_net, err, sizeof(err))) {
+		fprintf(stderr, "egressd: --home-net: %s\n", err);
+		return EX_USAGE_;
+	}
+	if (check) {
+		if (verbosity)
+			fprintf(stderr, "egressd: configuration %s is valid\n",
+				config_path ? config_path : "(built-in defaults)");
+		return EX_OK_;
+	}
+	if (nfiles == 0) {
+		fprintf(stderr, "egressd: no input: give a capture with -r FILE (see --help)\n");
+		return EX_USAGE_;
+	}
+
+	struct output *out;
+	if (noutputs)
+		out = output_open(outputs, noutputs, err, sizeof(err));
+	else {
+		for (int i = 0; i < cfg.noutputs; i++)
+			outputs[i] = cfg.outputs[i];
+		out = output_open(outputs, cfg.noutputs, err, sizeof(err));
+	}
+	if (!out) {
+		fprintf(stderr, "egressd: %s\n", err);
+		return EX_CONFIG_;
+	}
+	if (!pipeline_init(&p, &cfg, flows, out, err, sizeof(err))) {
+		fprintf(stderr, "egressd: %s\n", err);
+		output_close(out);
+		return EX_SOFTWARE_;
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct capture_stats cs;
+	memset(&cs, 0, sizeof(cs));
+	enum capture_status st = capture_read_files(files, nfiles, filter, pipeline_packet, &p,
+						    &stop_flag, &cs, err, sizeof(err));
+	switch (st) {
+	case CAPTURE_OK:
+	case CAPTURE_STOPPED:
+		break;
+	case CAPTURE_DAMAGED:
+		if (verbosity)
+			fprintf(stderr, "egressd: warning: %s", err);
+		rc = EX_DATAERR_;
+		break;
+	case CAPTURE_OPEN_FAILED:
+		fprintf(stderr, "egressd: %s", err);
+		rc = EX_NOINPUT_;
+		break;
+	case CAPTURE_BAD_FILTER:
+		fprintf(stderr, "egressd: %s", err);
+		rc = EX_USAGE_;
+		break;
+	}
+	pipeline_finish(&p);
+	if (stats) {
+		fprintf(stderr, "%-44s %llu\n", "capture.files", (unsigned long long)cs.files);
+		fprintf(stderr, "%-44s %llu\n", "capture.packets", (unsigned long long)cs.packets);
+		fprintf(stderr, "%-44s %llu\n", "capture.wire_bytes",
+			(unsigned long long)cs.wire_bytes);
+		fprintf(stderr, "%-44s %llu\n", "capture.damaged_files",
+			(unsigned long long)cs.damaged_files);
+		pipeline_print_stats(&p, stderr);
+		fprintf(stderr, "%-44s %llu\n", "output.lines_written",
+			(unsigned long long)output_stats(out)->written);
+		fprintf(stderr, "%-44s %llu\n", "output.errors",
+			(unsigned long long)output_stats(out)->errors);
+	}
+	pipeline_destroy(&p);
+	if (output_close(out) != 0) {
+		fprintf(stderr, "egressd: writing the output failed\n");
+		if (rc == EX_OK_)
+			rc = EX_IOERR_;
+	}
+	return rc;
+}

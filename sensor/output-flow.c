@@ -1,0 +1,232 @@
+/* output-flow.c: the flow record (--flows): one ECS JSON document per finished flow,
+ * source = initiator, destination = responder, as Zeek's orig/resp. */
+#include <stdio.h>
+#include <string.h>
+
+#include "community-id.h"
+#include "json.h"
+#include "netset.h"
+#include "pipeline.h"
+
+#ifndef EGRESSD_VERSION
+#define EGRESSD_VERSION "0.1.0"
+#endif
+
+static const char *transport_name(uint8_t proto, char *buf, size_t n)
+{
+	switch (proto) {
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 47: return "gre";
+	case 50: return "esp";
+	case 51: return "ah";
+	case 58: return "ipv6-icmp";
+	case 132: return "sctp";
+	default:
+		snprintf(buf, n, "ip-proto-%u", proto);
+		return buf;
+	}
+}
+
+static const char *end_reason(enum flow_end why)
+{
+	switch (why) {
+	case FLOW_END_IDLE: return "idle_timeout";
+	case FLOW_END_CLOSED: return "tcp_closed";
+	case FLOW_END_ACTIVE: return "active_timeout";
+	case FLOW_END_EVICTED: return "evicted";
+	case FLOW_END_EOF: return "end_of_input";
+	}
+	return "unknown";
+}
+
+static const char *init_rule(uint8_t r)
+{
+	switch (r) {
+	case FLOW_INIT_SYN: return "syn";
+	case FLOW_INIT_SYNACK: return "syn_ack";
+	case FLOW_INIT_REQUEST: return "icmp_request";
+	case FLOW_INIT_PORT: return "service_port";
+	case FLOW_INIT_FIRST: return "first_packet";
+	}
+	return "unknown";
+}
+
+/* ECS network.direction from home_net: outbound when an internal host opened a flow to
+ * an external one. */
+static const char *direction(const struct netset *home, int family, const uint8_t *src,
+			     const uint8_t *dst)
+{
+	bool s = netset_contains(home, family, src), d = netset_contains(home, family, dst);
+	if (s && d)
+		return "internal";
+	if (s)
+		return "outbound";
+	if (d)
+		return "inbound";
+	return "external";
+}
+
+static void name_field(struct json *j, const struct names *n, const char *key, uint32_t id)
+{
+	size_t len;
+	const char *s = names_get(n, id, &len);
+	if (s)
+		json_strn(j, key, s, len);
+}
+
+void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
+{
+	char buf[8192], tbuf[24], cid[COMMUNITY_ID_STRLEN];
+	struct json j;
+	const struct flow_key *k = &f->key;
+	const struct l7_flow *s = flow_ext(f);
+	int o = f->init, r = flow_resp(f);
+	bool icmp = k->proto == 1 || k->proto == 58;
+	bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132;
+
+	/* ICMP: the initiator sent the request type, code as the "port" of the other side */
+	uint16_t sport = icmp ? k->port[0] : k->port[o];
+	uint16_t dport = icmp ? k->port[1] : k->port[r];
+	community_id_v1(0, k->family, k->addr[o], k->addr[r], k->proto, sport, dport, cid);
+
+	json_init(&j, buf, sizeof(buf));
+	json_obj_begin(&j, NULL);
+	json_time(&j, "@timestamp", f->last_us);
+	json_obj_begin(&j, "event");
+	json_str(&j, "kind", "event");
+	json_arr_begin(&j, "category");
+	json_str(&j, NULL, "network");
+	json_arr_end(&j);
+	json_str(&j, "dataset", "egressd.flow");
+	json_time(&j, "start", f->first_us);
+	json_time(&j, "end", f->last_us);
+	json_u64(&j, "duration", (f->last_us - f->first_us) * 1000u);
+	json_obj_end(&j);
+
+	json_obj_begin(&j, "source");
+	json_ip(&j, "ip", k->family, k->addr[o]);
+	if (ports)
+		json_u64(&j, "port", k->port[o]);
+	json_u64(&j, "bytes", f->ip_bytes[o]);
+	json_u64(&j, "packets", f->pkts[o]);
+	json_obj_end(&j);
+
+	json_obj_begin(&j, "destination");
+	json_ip(&j, "ip", k->family, k->addr[r]);
+	if (ports)
+		json_u64(&j, "port", k->port[r]);
+	json_u64(&j, "bytes", f->ip_bytes[r]);
+	json_u64(&j, "packets", f->pkts[r]);
+	name_field(&j, p->names, "domain", l7_destination_name(s));
+	json_obj_end(&j);
+
+	json_obj_begin(&j, "network");
+	json_str(&j, "transport", transport_name(k->proto, tbuf, sizeof(tbuf)));
+	json_str(&j, "type", k->family == 4 ? "ipv4" : "ipv6");
+	snprintf(tbuf, sizeof(tbuf), "%u", k->proto);
+	json_str(&j, "iana_number", tbuf);
+	if (l7_app_name(s->app))
+		json_str(&j, "protocol", l7_app_name(s->app));
+	json_str(&j, "community_id", cid);
+	json_str(&j, "direction", direction(&p->cfg.home_net, k->family, k->addr[o], k->addr[r]));
+	json_u64(&j, "bytes", f->ip_bytes[0] + f->ip_bytes[1]);
+	json_u64(&j, "packets", f->pkts[0] + f->pkts[1]);
+	if (k->vlan) {
+		json_obj_begin(&j, "vlan");
+		snprintf(tbuf, sizeof(tbuf), "%u", k->vlan);
+		json_str(&j, "id", tbuf);
+		json_obj_end(&j);
+	}
+	json_obj_end(&j);
+
+	if (s->sni) {
+		json_obj_begin(&j, "tls");
+		json_obj_begin(&j, "client");
+		name_field(&j, p->names, "server_name", s->sni);
+		json_obj_end(&j);
+		json_obj_end(&j);
+	}
+	if (s->http_method || s->http_host) {
+		json_obj_begin(&j, "http");
+		json_obj_begin(&j, "request");
+		name_field(&j, p->names, "method", s->http_method);
+		json_obj_end(&j);
+		json_obj_end(&j);
+		if (s->http_host) {
+			json_obj_begin(&j, "url");
+			name_field(&j, p->names, "domain", s->http_host);
+			json_obj_end(&j);
+		}
+	}
+	if (s->dns_qname) {
+		json_obj_begin(&j, "dns");
+		json_obj_begin(&j, "question");
+		name_field(&j, p->names, "name", s->dns_qname);
+		json_u64(&j, "type_number", s->dns_qtype);
+		json_obj_end(&j);
+		json_obj_end(&j);
+	}
+
+	json_obj_begin(&j, "observer");
+	json_str(&j, "name", p->cfg.sensor_name);
+	json_str(&j, "product", "egressd");
+	json_str(&j, "version", EGRESSD_VERSION);
+	json_obj_end(&j);
+
+	json_obj_begin(&j, "egressd");
+	json_obj_begin(&j, "flow");
+	json_u64(&j, "id", f->id);
+	json_u64(&j, "source_payload_bytes", f->payload_bytes[o]);
+	json_u64(&j, "destination_payload_bytes", f->payload_bytes[r]);
+	json_str(&j, "initiator", init_rule(f->init_rule));
+	json_str(&j, "end_reason", end_reason(why));
+	if (icmp) {
+		json_obj_begin(&j, "icmp");
+		json_u64(&j, "type", k->port[0]);
+		json_u64(&j, "code", k->port[1]);
+		json_obj_end(&j);
+	}
+	if (s->parent_id)
+		json_u64(&j, "parent_id", s->parent_id);
+	json_obj_end(&j);
+	if (s->alpn || (s->tls_flags & (L7_TLS_F_ECH | L7_TLS_F_TLS13))) {
+		json_obj_begin(&j, "tls");
+		name_field(&j, p->names, "alpn", s->alpn);
+		if (s->tls_flags & L7_TLS_F_TLS13)
+			json_bool(&j, "offers_tls13", true);
+		if (s->tls_flags & L7_TLS_F_ECH)
+			json_bool(&j, "ech", true);
+		json_obj_end(&j);
+	}
+	if (s->dns_name) {
+		json_obj_begin(&j, "dns");
+		name_field(&j, p->names, "resolved_name", s->dns_name);
+		json_obj_end(&j);
+	}
+	if (s->ssh_client || s->ssh_server) {
+		json_obj_begin(&j, "ssh");
+		name_field(&j, p->names, "client", s->ssh_client);
+		name_field(&j, p->names, "server", s->ssh_server);
+		json_obj_end(&j);
+	}
+	if (s->smtp_helo || s->smtp_from) {
+		json_obj_begin(&j, "smtp");
+		name_field(&j, p->names, "helo", s->smtp_helo);
+		name_field(&j, p->names, "mail_from", s->smtp_from);
+		json_obj_end(&j);
+	}
+	if (s->ftp_user) {
+		json_obj_begin(&j, "ftp");
+		name_field(&j, p->names, "user", s->ftp_user);
+		json_obj_end(&j);
+	}
+	json_obj_end(&j);
+	json_obj_end(&j);
+
+	size_t len;
+	const char *text = json_finish(&j, &len);
+	output_line(p->out, text, len);
+	p->flow_records++;
+}
