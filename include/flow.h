@@ -39,6 +39,7 @@ enum flow_init_rule {
 	FLOW_INIT_SYN,	  /* sender of a SYN without ACK */
 	FLOW_INIT_SYNACK, /* receiver of a SYN+ACK (the SYN was not captured) */
 	FLOW_INIT_REQUEST, /* ICMP: sender of the request type */
+	FLOW_INIT_REPLY,   /* ICMP: receiver of a reply whose request was not captured */
 	FLOW_INIT_PORT,	  /* only the other side used a port below 1024 */
 	FLOW_INIT_FIRST,  /* sender of the first packet seen */
 };
@@ -52,7 +53,7 @@ enum flow_init_rule {
 
 struct flow_key {
 	uint8_t addr[2][16]; /* side 0 is the lower (address, port) */
-	uint16_t port[2];    /* ICMP: port[0] request type, port[1] code */
+	uint16_t port[2];    /* ICMP: port[0] request type, port[1] code; addr[0] requester */
 	uint16_t vlan;
 	uint8_t proto;
 	uint8_t family;

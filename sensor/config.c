@@ -55,7 +55,7 @@ void config_defaults(struct config *c)
 	netset_default_home(&c->home_net);
 	c->max_flows = 1000000;
 	c->tcp_timeout_s = 300;
-	c->tcp_closed_timeout_s = 5;
+	c->tcp_closed_timeout_s = 120;
 	c->udp_timeout_s = 60;
 	c->icmp_timeout_s = 60;
 	c->other_timeout_s = 60;

@@ -310,8 +310,10 @@ static void decode_transport(struct decoder *d, struct pkt_layer *l, struct cur 
 	l->payload_cap = (uint32_t)(pend > pstart ? pend - pstart : 0);
 
 	struct pkt_layer *pushed = push_layer(d, pkt, l);
-	if (!pushed || l->proto != IPPROTO_UDP_ || l->frag != PKT_FRAG_NONE || !is_udp_tunnel(l))
+	if (!pushed || l->proto != IPPROTO_UDP_ || !is_udp_tunnel(l))
 		return;
+	/* a first fragment carries the inner headers; lengths are checked against the
+	 * whole datagram (UDP length), the captured view stays what this fragment holds */
 	struct cur inner = cur_make(l->payload, l->payload_cap);
 	decode_udp_tunnel(d, l, &inner, l->payload_bytes, depth, pkt);
 }

@@ -42,7 +42,7 @@ void flow_table_config_default(struct flow_table_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_flows = 1000000;
 	cfg->timeout_s[FLOW_LIST_TCP] = 300;
-	cfg->timeout_s[FLOW_LIST_TCP_CLOSED] = 5;
+	cfg->timeout_s[FLOW_LIST_TCP_CLOSED] = 120;
 	cfg->timeout_s[FLOW_LIST_UDP] = 60;
 	cfg->timeout_s[FLOW_LIST_ICMP] = 60;
 	cfg->timeout_s[FLOW_LIST_OTHER] = 60;
@@ -142,29 +142,29 @@ static bool is_icmp(const struct pkt_layer *l)
 
 int flow_key_from_layer(const struct pkt_layer *l, struct flow_key *k)
 {
-	int c;
+	int side;
 
 	memset(k, 0, sizeof(*k));
 	k->proto = l->proto;
 	k->family = l->family;
 	k->vlan = l->vlan;
 	if (is_icmp(l)) {
+		/* directional: side 0 is the requester, so A pinging B and B pinging A are two
+		 * flows, and a reply belongs with its request */
 		bool reply;
 		k->port[0] = icmp_request_type(l->family, (uint8_t)l->sport, &reply);
 		k->port[1] = l->dport;
-		c = memcmp(l->src, l->dst, 16);
+		side = reply;
 	} else {
-		c = memcmp(l->src, l->dst, 16);
+		int c = memcmp(l->src, l->dst, 16);
 		if (c == 0)
 			c = (int)l->sport - (int)l->dport;
-	}
-	int side = c > 0; /* the sender is side 1 when its (addr, port) is the larger */
-	memcpy(k->addr[side], l->src, 16);
-	memcpy(k->addr[side ^ 1], l->dst, 16);
-	if (!is_icmp(l)) {
+		side = c > 0; /* the sender is side 1 when its (addr, port) is the larger */
 		k->port[side] = l->sport;
 		k->port[side ^ 1] = l->dport;
 	}
+	memcpy(k->addr[side], l->src, 16);
+	memcpy(k->addr[side ^ 1], l->dst, 16);
 	return side;
 }
 
@@ -300,10 +300,8 @@ static void decide_initiator(struct flow *f, const struct pkt_layer *l, int side
 		f->init = (uint8_t)(side ^ 1);
 		f->init_rule = FLOW_INIT_SYNACK;
 	} else if (is_icmp(l)) {
-		bool reply;
-		icmp_request_type(l->family, (uint8_t)l->sport, &reply);
-		f->init = (uint8_t)(reply ? side ^ 1 : side);
-		f->init_rule = FLOW_INIT_REQUEST;
+		f->init = 0; /* the requester (see flow_key_from_layer) */
+		f->init_rule = side ? FLOW_INIT_REPLY : FLOW_INIT_REQUEST;
 	} else if ((l->proto == 6 || l->proto == 17) && (l->sport < 1024) != (l->dport < 1024)) {
 		f->init = (uint8_t)(l->sport < 1024 ? side ^ 1 : side);
 		f->init_rule = FLOW_INIT_PORT;

@@ -202,8 +202,7 @@ int main(int argc, char **argv)
 	case CAPTURE_STOPPED:
 		break;
 	case CAPTURE_DAMAGED:
-		if (verbosity)
-			fprintf(stderr, "egressd: warning: %s", err);
+		fprintf(stderr, "egressd: %s", err);
 		rc = EX_DATAERR_;
 		break;
 	case CAPTURE_OPEN_FAILED:

@@ -47,6 +47,7 @@ static const char *init_rule(uint8_t r)
 	case FLOW_INIT_SYN: return "syn";
 	case FLOW_INIT_SYNACK: return "syn_ack";
 	case FLOW_INIT_REQUEST: return "icmp_request";
+	case FLOW_INIT_REPLY: return "icmp_reply";
 	case FLOW_INIT_PORT: return "service_port";
 	case FLOW_INIT_FIRST: return "first_packet";
 	}

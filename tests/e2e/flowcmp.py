@@ -1,0 +1,60 @@
+"""Shared helpers for the end-to-end tests: run egressd, read its flow records, and put
+them in the same shape as the tshark-derived expectations in tests/expected/."""
+import ipaddress
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EGRESSD = os.environ.get("EGRESSD", os.path.join(ROOT, "build", "egressd"))
+
+
+def run(args, **kw):
+    """Run egressd with args; returns the CompletedProcess (text mode)."""
+    return subprocess.run([EGRESSD] + list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, errors="strict", **kw)
+
+
+def flows_of(capture, extra=()):
+    """Flow records of a capture, parsed, plus the stats text."""
+    p = run(["-r", capture, "--flows", "--stats", "-q"] + list(extra))
+    recs = [json.loads(line) for line in p.stdout.splitlines()]
+    return p, recs
+
+
+def canon_ip(s):
+    return str(ipaddress.ip_address(s))
+
+
+def key_of_record(r):
+    """(proto, vlan, orig ip, orig port, resp ip, resp port) of a flow record; ICMP
+    ports are (request type, code) as in the expectations."""
+    proto = int(r["network"]["iana_number"])
+    vlan = int(r["network"].get("vlan", {}).get("id", 0))
+    f = r["egressd"]["flow"]
+    if "icmp" in f:
+        sp, dp = f["icmp"]["type"], f["icmp"]["code"]
+    else:
+        sp, dp = r["source"].get("port", 0), r["destination"].get("port", 0)
+    return (proto, vlan, canon_ip(r["source"]["ip"]), sp, canon_ip(r["destination"]["ip"]), dp)
+
+
+def key_of_expected(e):
+    return (e["proto"], e["vlan"], canon_ip(e["orig_ip"]), e["orig_port"] or 0,
+            canon_ip(e["resp_ip"]), e["resp_port"] or 0)
+
+
+def counts_of_record(r):
+    return (r["source"]["packets"], r["source"]["bytes"],
+            r["destination"]["packets"], r["destination"]["bytes"])
+
+
+def counts_of_expected(e):
+    return (e["orig_pkts"], e["orig_ip_bytes"], e["resp_pkts"], e["resp_ip_bytes"])
+
+
+def group(items, keyf):
+    out = {}
+    for it in items:
+        out.setdefault(keyf(it), []).append(it)
+    return out
