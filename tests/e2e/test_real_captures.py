@@ -44,12 +44,30 @@ def test_flow_counts_match_tshark(exp_path):
     assert not diffs, "\n".join(diffs)
 
 
-@pytest.mark.parametrize("exp_path", EXPECTED, ids=_id)
+def _named(exp):
+    return [e for e in exp["flows"] if e.get("tls_sni") or e.get("http_host") or e.get("dns_qname")]
+
+
+# Names tshark finds that egressd does not read, and why. strict: a fix makes them fail,
+# so this list cannot go stale.
+KNOWN_NAME_GAPS = {
+    "zeek/tunnels/gtp/gtp1_gn_normal_incl_fragmentation.pcap":
+        "the HTTP request continues in an IP fragment of the GTP carrier; egressd ties "
+        "fragments to flows for accounting but does not reassemble their bytes",
+}
+
+NAMED = []
+for _p in EXPECTED:
+    if _named(json.load(open(_p))):
+        _gap = KNOWN_NAME_GAPS.get(_id(_p))
+        NAMED.append(pytest.param(_p, id=_id(_p), marks=[pytest.mark.xfail(reason=_gap, strict=True)]
+                                  if _gap else []))
+
+
+@pytest.mark.parametrize("exp_path", NAMED)
 def test_names_match_tshark(exp_path):
     exp = json.load(open(exp_path))
-    named = [e for e in exp["flows"] if e.get("tls_sni") or e.get("http_host") or e.get("dns_qname")]
-    if not named:
-        pytest.skip("no SNI, Host or DNS name in this capture")
+    named = _named(exp)
     _, recs = fc.flows_of(os.path.join(fc.ROOT, exp["capture"]))
     by_key = fc.group(recs, fc.key_of_record)
     missing = []
