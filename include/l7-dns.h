@@ -36,7 +36,8 @@ struct l7_dns_msg {
 	uint8_t rcode;		/* header RCODE (the EDNS extension bits are not read) */
 	uint16_t qdcount, ancount, nscount, arcount;
 
-	bool has_question;	/* qname (and, if set, qtype/qclass) read */
+	bool has_question;	/* the whole first question was read (qname may hold a
+				 * prefix even when not) */
 	bool qname_truncated;	/* name longer than L7_DNS_NAME_MAX or cut by damage */
 	char qname[L7_DNS_NAME_MAX + 1];	/* dotted, lowercased, root is "." */
 	uint16_t qtype, qclass;

@@ -37,8 +37,8 @@ struct l7_http_req {
 };
 
 /* Parse the request at the start of data (a client's TCP stream from its first byte).
- * L7_NOT_THIS unless the stream starts with a known method followed by a space (an
- * empty line or two before the request line are skipped, RFC 9112 2.2); L7_NEED_MORE
+ * L7_NOT_THIS unless the stream starts with a known method followed by a space (up to
+ * four empty lines before the request line are skipped, RFC 9112 2.2); L7_NEED_MORE
  * while the header section is incomplete and no host is known yet; L7_OK once the
  * header section is complete, or earlier as soon as the host is known (then
  * headers_complete is false and later fields may be missing: call again with more

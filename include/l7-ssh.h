@@ -18,8 +18,9 @@
  * L7_SSH_BANNER_MAX bytes are kept; NUL -> '?'). Lines before it that do not start
  * with "SSH-" are skipped (a server may send them). L7_NEED_MORE until the line is
  * complete; L7_NOT_THIS if the stream is unlikely to be SSH (more than
- * L7_SSH_MAX_LINES other lines, or one longer than L7_SSH_MAX_OTHER_LINE); L7_MALFORMED, with the copy made, if the line is longer than
- * the limit or lacks the "-softwareversion" part. */
+ * L7_SSH_MAX_LINES other lines, or one longer than L7_SSH_MAX_OTHER_LINE);
+ * L7_MALFORMED, with the copy made, if the line is longer than the limit or lacks the
+ * "-softwareversion" part. */
 enum l7_result l7_ssh_banner(const uint8_t *data, size_t len, char *out, size_t outsz);
 
 /* True if the bytes present (at least one) are the start of "SSH-". */

@@ -42,7 +42,10 @@ static bool dns_name(struct cur *m, char *out, size_t outsz, bool *truncated)
 				after = r.off;
 				jumped = true;
 			}
-			if (++hops > L7_DNS_MAX_PTR_HOPS || target >= piece || target < DNS_HDR_LEN)
+			if (++hops > L7_DNS_MAX_PTR_HOPS)
+				return false;
+			/* strictly backwards, and not into the header */
+			if (target >= piece || target < DNS_HDR_LEN)
 				return false;
 			cur_seek(&r, target);
 			piece = target;

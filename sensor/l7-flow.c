@@ -235,14 +235,16 @@ static void smtp_lines(struct l7 *l, struct l7_flow *s, const uint8_t *p, size_t
 
 /* ---- DNS (RFC 1035): names for flows, answers for the IP -> name map ---- */
 
+/* partial: the capture holds only the start of the message (a first IP fragment, a
+ * short snaplen): what is there is used, running out of bytes is not an anomaly. */
 static void dns_message(struct l7 *l, struct l7_flow *s, const uint8_t *p, size_t n,
-			uint64_t now_us)
+			bool partial, uint64_t now_us)
 {
 	struct l7_dns_msg m;
 	enum l7_result r = l7_dns_parse(p, n, &m);
 	if (r == L7_NOT_THIS)
 		return;
-	if (r == L7_MALFORMED)
+	if (r == L7_MALFORMED && !partial)
 		anomaly_count(l->anom, ANOM_L7_DNS_MALFORMED);
 	size_t qlen = m.has_question ? strlen(m.qname) : 0;
 	if (qlen == 0)
@@ -274,6 +276,7 @@ static void dns_packet(struct l7 *l, struct flow *f, struct l7_flow *s,
 {
 	const uint8_t *p = pl->payload;
 	size_t n = pl->payload_cap;
+	bool partial = pl->payload_cap < pl->payload_bytes;
 	if (f->key.proto == 6) {
 		/* RFC 1035 4.2.2: two-byte length prefix; only whole messages in one segment */
 		if (n < 2)
@@ -283,8 +286,9 @@ static void dns_packet(struct l7 *l, struct flow *f, struct l7_flow *s,
 			return;
 		p += 2;
 		n = mlen;
+		partial = false;
 	}
-	dns_message(l, s, p, n, now_us);
+	dns_message(l, s, p, n, partial, now_us);
 }
 
 /* ---- TLS ClientHello and HTTP request: reassembled from the initiator's bytes ---- */

@@ -9,8 +9,8 @@
 
 /* RFC 9110 section 9 and RFC 4918 (WebDAV); method names are case-sensitive (9.1). */
 static const char *const http_methods[] = {
-	"GET",	    "POST",  "PUT",  "DELETE", "HEAD",	 "OPTIONS", "PATCH", "CONNECT",
-	"TRACE",    "PROPFIND", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "PROPPATCH",
+	"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+	"PROPFIND", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "PROPPATCH",
 };
 
 #define HTTP_N_METHODS (sizeof(http_methods) / sizeof(http_methods[0]))

@@ -7,7 +7,7 @@
 /* RFC 5321 4.1.1, RFC 3207 (STARTTLS), RFC 4954 (AUTH), RFC 3030 (BDAT), RFC 1985
  * (ETRN); TURN is RFC 821's. */
 static const char *const smtp_verbs[] = {
-	"HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET",	    "VRFY",
+	"HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "VRFY",
 	"EXPN", "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH", "ETRN", "TURN",
 };
 

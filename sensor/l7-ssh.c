@@ -61,8 +61,10 @@ enum l7_result l7_ssh_banner(const uint8_t *data, size_t len, char *out, size_t 
 
 		if (!complete) {
 			n = cur_left(&c);
+			if (n == 0)
+				return L7_NEED_MORE;
 			line = cur_bytes(&c, n);
-			if (n == 0 || !line)
+			if (!line)
 				return L7_NEED_MORE;
 		}
 		if (ssh_prefix_ok(line, n)) {

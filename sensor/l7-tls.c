@@ -145,9 +145,12 @@ static enum l7_result tls_hello_body(struct cur *b, struct l7_tls_hello *out)
 		return L7_OK;
 
 	ext_len = cur_be16(b);
-	exts = cur_sub(b, ext_len);
-	if (!cur_ok(b) || cur_left(b) != 0)
+	if (!cur_ok(b))
+		return L7_MALFORMED;
+	if (cur_left(b) != ext_len)
 		bad = true; /* short, or bytes after the extensions block */
+	/* a short block (an oversize hello's prefix) is read as far as it goes */
+	exts = cur_sub(b, cur_left(b) < ext_len ? cur_left(b) : ext_len);
 	while (cur_left(&exts) > 0) {
 		uint16_t type, elen;
 		struct cur e;

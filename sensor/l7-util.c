@@ -48,16 +48,14 @@ bool l7_cur_split(struct cur *c, uint8_t delim, const uint8_t **tok, size_t *n)
 
 	if (!hit) {
 		*n = left;
-		*tok = cur_bytes(c, left);
-		if (!*tok)
-			*tok = start;
+		*tok = start;
+		if (left)
+			cur_skip(c, left);
 		return false;
 	}
 	*n = (size_t)(hit - start);
-	*tok = cur_bytes(c, *n);
-	if (!*tok)
-		*tok = start;
-	cur_skip(c, 1);
+	*tok = start;
+	cur_skip(c, *n + 1);
 	return cur_ok(c);
 }
 
