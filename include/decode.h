@@ -105,9 +105,18 @@ void decode_ether(struct decoder *d, struct cur *c, uint32_t wire_left, int dept
 		  struct pkt *pkt);
 void decode_ethertype(struct decoder *d, uint16_t type, struct cur *c, uint32_t wire_left,
 		      int depth, struct pkt *pkt);
+/* PPP in HDLC-like framing (optional 0xff 0x03, 1- or 2-byte protocol), then IP. */
+void decode_ppp(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+		struct pkt *pkt);
 void decode_ppp_proto(struct decoder *d, uint16_t proto, struct cur *c, uint32_t wire_left,
 		      int depth, struct pkt *pkt);
 void decode_ip(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
 	       struct pkt *pkt);
+
+/* Wire bytes left after consuming `consumed` of `wire_left`. */
+static inline uint32_t decode_wire_after(uint32_t wire_left, size_t consumed)
+{
+	return consumed >= wire_left ? 0 : wire_left - (uint32_t)consumed;
+}
 
 #endif

@@ -58,4 +58,11 @@ bool l7_span_iprefix(const uint8_t *p, size_t n, const char *lit);
  * UINT64_MAX. Returns false on an empty span or any non-digit. */
 bool l7_parse_u64(const uint8_t *p, size_t n, uint64_t *v);
 
+/* The reply line of FTP (RFC 959 4.2) and SMTP (RFC 5321 4.2): three digits, then SP
+ * (last line), '-' (more lines follow) or the end. Strips the line end. Returns false if
+ * the line does not start that way; *code gets the number, *more the '-', and *rest the
+ * cursor after the separator. */
+bool l7_reply_code(const uint8_t *line, size_t len, uint16_t *code, bool *more,
+		   struct cur *rest);
+
 #endif

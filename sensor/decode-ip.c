@@ -27,11 +27,6 @@
 #define PORT_TEREDO 3544
 #define PORT_GTPU 2152
 
-static uint32_t wire_after(uint32_t wire_left, size_t consumed)
-{
-	return consumed >= wire_left ? 0 : wire_left - (uint32_t)consumed;
-}
-
 static struct pkt_layer *push_layer(struct decoder *d, struct pkt *pkt,
 				    const struct pkt_layer *l)
 {
@@ -61,7 +56,7 @@ static void decode_erspan(struct decoder *d, struct cur *c, uint32_t wire_left, 
 		anomaly_count(d->anom, ANOM_ERSPAN_TRUNCATED);
 		return;
 	}
-	decode_ether(d, c, wire_after(wire_left, c->off - start), depth + 1, pkt);
+	decode_ether(d, c, decode_wire_after(wire_left, c->off - start), depth + 1, pkt);
 }
 
 static void decode_gre(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
@@ -88,7 +83,7 @@ static void decode_gre(struct decoder *d, struct cur *c, uint32_t wire_left, int
 		anomaly_count(d->anom, ANOM_GRE_TRUNCATED);
 		return;
 	}
-	uint32_t left = wire_after(wire_left, c->off - start);
+	uint32_t left = decode_wire_after(wire_left, c->off - start);
 	if (ver == 1) {
 		if (proto != 0x880b) {
 			anomaly_count(d->anom, ANOM_GRE_UNSUPPORTED);
@@ -96,16 +91,7 @@ static void decode_gre(struct decoder *d, struct cur *c, uint32_t wire_left, int
 		}
 		if (cur_left(c) == 0)
 			return; /* PPTP ack-only packet */
-		if (cur_peek_u8(c, 0) == 0xff && cur_peek_u8(c, 1) == 0x03)
-			cur_skip(c, 2);
-		uint16_t pp = cur_u8(c);
-		if (!(pp & 1))
-			pp = (uint16_t)(pp << 8 | cur_u8(c));
-		if (!cur_ok(c)) {
-			anomaly_count(d->anom, ANOM_GRE_TRUNCATED);
-			return;
-		}
-		decode_ppp_proto(d, pp, c, wire_after(wire_left, c->off - start), depth, pkt);
+		decode_ppp(d, c, left, depth, pkt);
 		return;
 	}
 	switch (proto) {
@@ -153,7 +139,7 @@ static void decode_teredo(struct decoder *d, struct cur *c, uint32_t wire_left, 
 	}
 	if (!cur_ok(c) || cur_left(c) < 40 || (cur_peek_u8(c, 0) >> 4) != 6)
 		return; /* not Teredo-encapsulated IPv6 (bubbles carry no payload) */
-	decode_ip(d, c, wire_after(wire_left, c->off - start), depth + 1, pkt);
+	decode_ip(d, c, decode_wire_after(wire_left, c->off - start), depth + 1, pkt);
 }
 
 /* GTP-U G-PDU: 8-byte header, 4 optional bytes, extension header chain, inner IP. */
@@ -193,7 +179,7 @@ static void decode_gtpu(struct decoder *d, struct cur *c, uint32_t wire_left, in
 	}
 	uint8_t v = cur_left(c) ? (uint8_t)(cur_peek_u8(c, 0) >> 4) : 0;
 	if (v == 4 || v == 6)
-		decode_ip(d, c, wire_after(wire_left, c->off - start), depth + 1, pkt);
+		decode_ip(d, c, decode_wire_after(wire_left, c->off - start), depth + 1, pkt);
 }
 
 static void decode_udp_tunnel(struct decoder *d, const struct pkt_layer *l, struct cur *c,
@@ -207,7 +193,7 @@ static void decode_udp_tunnel(struct decoder *d, const struct pkt_layer *l, stru
 			return;
 		}
 		if (flags & 0x08)
-			decode_ether(d, c, wire_after(wire_left, 8), depth + 1, pkt);
+			decode_ether(d, c, decode_wire_after(wire_left, 8), depth + 1, pkt);
 	} else if (l->dport == PORT_GENEVE) {
 		uint8_t vo = cur_u8(c);
 		cur_skip(c, 1);
@@ -219,7 +205,7 @@ static void decode_udp_tunnel(struct decoder *d, const struct pkt_layer *l, stru
 		}
 		if ((vo >> 6) == 0)
 			decode_ethertype(d, proto, c,
-					 wire_after(wire_left, 8 + (size_t)(vo & 0x3f) * 4),
+					 decode_wire_after(wire_left, 8 + (size_t)(vo & 0x3f) * 4),
 					 depth + 1, pkt);
 	} else if (l->dport == PORT_GTPU || l->sport == PORT_GTPU) {
 		decode_gtpu(d, c, wire_left, depth, pkt);

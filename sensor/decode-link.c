@@ -47,11 +47,6 @@ bool decode_link_supported(int linktype)
 	}
 }
 
-static uint32_t wire_after(uint32_t wire_left, size_t consumed)
-{
-	return consumed >= wire_left ? 0 : wire_left - (uint32_t)consumed;
-}
-
 static void note_vlan(struct decoder *d, uint16_t tci)
 {
 	if (!d->vlan_set) {
@@ -86,7 +81,7 @@ static void decode_mpls(struct decoder *d, struct cur *c, uint32_t wire_left, in
 		anomaly_count(d->anom, ANOM_LINK_TRUNCATED);
 		return;
 	}
-	uint32_t left = wire_after(wire_left, c->off - start);
+	uint32_t left = decode_wire_after(wire_left, c->off - start);
 	switch (first >> 4) {
 	case 4:
 	case 6:
@@ -94,7 +89,7 @@ static void decode_mpls(struct decoder *d, struct cur *c, uint32_t wire_left, in
 		return;
 	case 0:
 		cur_skip(c, 4);
-		decode_ether(d, c, wire_after(left, 4), depth + 1, pkt);
+		decode_ether(d, c, decode_wire_after(left, 4), depth + 1, pkt);
 		return;
 	default:
 		anomaly_count(d->anom, ANOM_MPLS_UNKNOWN_PAYLOAD);
@@ -118,7 +113,7 @@ static void decode_pppoe(struct decoder *d, struct cur *c, uint32_t wire_left, i
 		anomaly_count(d->anom, ANOM_PPPOE_INVALID);
 		return;
 	}
-	decode_ppp_proto(d, proto, c, wire_after(wire_left, 8), depth, pkt);
+	decode_ppp_proto(d, proto, c, decode_wire_after(wire_left, 8), depth, pkt);
 }
 
 void decode_ppp_proto(struct decoder *d, uint16_t proto, struct cur *c, uint32_t wire_left,
@@ -132,8 +127,8 @@ void decode_ppp_proto(struct decoder *d, uint16_t proto, struct cur *c, uint32_t
 
 /* PPP in HDLC-like framing (RFC 1662 3.1): optional 0xff 0x03, then a protocol field of
  * one byte (odd, compressed, RFC 1661 6.5) or two. */
-static void decode_ppp(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
-		       struct pkt *pkt)
+void decode_ppp(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+		struct pkt *pkt)
 {
 	size_t start = c->off;
 	if (cur_peek_u8(c, 0) == 0xff && cur_peek_u8(c, 1) == 0x03)
@@ -145,7 +140,7 @@ static void decode_ppp(struct decoder *d, struct cur *c, uint32_t wire_left, int
 		anomaly_count(d->anom, ANOM_LINK_TRUNCATED);
 		return;
 	}
-	decode_ppp_proto(d, proto, c, wire_after(wire_left, c->off - start), depth, pkt);
+	decode_ppp_proto(d, proto, c, decode_wire_after(wire_left, c->off - start), depth, pkt);
 }
 
 void decode_ethertype(struct decoder *d, uint16_t type, struct cur *c, uint32_t wire_left,
@@ -171,7 +166,7 @@ void decode_ethertype(struct decoder *d, uint16_t type, struct cur *c, uint32_t 
 		}
 		note_vlan(d, tci);
 	}
-	uint32_t left = wire_after(wire_left, c->off - start);
+	uint32_t left = decode_wire_after(wire_left, c->off - start);
 	switch (type) {
 	case ETH_IPV4:
 	case ETH_IPV6:
@@ -202,7 +197,7 @@ void decode_ether(struct decoder *d, struct cur *c, uint32_t wire_left, int dept
 		anomaly_count(d->anom, ANOM_LINK_TRUNCATED);
 		return;
 	}
-	decode_ethertype(d, type, c, wire_after(wire_left, 14), depth + 1, pkt);
+	decode_ethertype(d, type, c, decode_wire_after(wire_left, 14), depth + 1, pkt);
 }
 
 /* BSD loopback: a 4-byte address family, host order of the capturing machine (NULL) or
@@ -223,7 +218,7 @@ static void decode_null(struct decoder *d, struct cur *c, uint32_t wire_left, bo
 	case 24:
 	case 28:
 	case 30:
-		decode_ip(d, c, wire_after(wire_left, 4), 1, pkt);
+		decode_ip(d, c, decode_wire_after(wire_left, 4), 1, pkt);
 		break;
 	default:
 		anomaly_count(d->anom, ANOM_LINK_UNKNOWN_FAMILY);
@@ -253,8 +248,8 @@ static void decode_nflog(struct decoder *d, struct cur *c, uint32_t wire_left, s
 			size_t have = cur_left(c);
 			struct cur ip = cur_make(cur_ptr(c), plen < have ? plen : have);
 			(void)fam;
-			decode_ip(d, &ip, (uint32_t)plen < wire_after(wire_left, c->off) ?
-					  (uint32_t)plen : wire_after(wire_left, c->off), 1, pkt);
+			decode_ip(d, &ip, (uint32_t)plen < decode_wire_after(wire_left, c->off) ?
+					  (uint32_t)plen : decode_wire_after(wire_left, c->off), 1, pkt);
 			return;
 		}
 		size_t padded = ((size_t)len + 3u) & ~(size_t)3u;
@@ -313,7 +308,7 @@ int decode_packet(struct decoder *d, int linktype, const uint8_t *data, uint32_t
 			anomaly_count(d->anom, ANOM_LINK_TRUNCATED);
 			break;
 		}
-		decode_ethertype(d, proto, &c, wire_after(wirelen, 16), 0, pkt);
+		decode_ethertype(d, proto, &c, decode_wire_after(wirelen, 16), 0, pkt);
 		break;
 	}
 	case DECODE_LINK_LINUX_SLL2: {
@@ -324,7 +319,7 @@ int decode_packet(struct decoder *d, int linktype, const uint8_t *data, uint32_t
 			anomaly_count(d->anom, ANOM_LINK_TRUNCATED);
 			break;
 		}
-		decode_ethertype(d, proto, &c, wire_after(wirelen, 20), 0, pkt);
+		decode_ethertype(d, proto, &c, decode_wire_after(wirelen, 20), 0, pkt);
 		break;
 	}
 	case DECODE_LINK_NFLOG:

@@ -170,28 +170,12 @@ static bool ftp_229(struct cur *c, struct l7_ftp_endpoint *ep)
 enum l7_result l7_ftp_server_line(const uint8_t *line, size_t len, struct l7_ftp_reply *out)
 {
 	struct cur c;
-	unsigned code = 0;
+	uint16_t code;
 
 	memset(out, 0, sizeof(*out));
-	if (!line)
+	if (!l7_reply_code(line, len, &code, &out->multiline, &c))
 		return L7_NOT_THIS;
-	l7_strip_eol(&line, &len);
-	c = cur_make(line, len);
-	for (unsigned i = 0; i < 3; i++) {
-		uint8_t ch = cur_u8(&c);
-
-		if (!ftp_is_digit(ch))
-			return L7_NOT_THIS;
-		code = code * 10 + (unsigned)(ch - '0');
-	}
-	if (cur_left(&c) > 0) {
-		uint8_t sep = cur_u8(&c);
-
-		if (sep != ' ' && sep != '-')
-			return L7_NOT_THIS;
-		out->multiline = sep == '-';
-	}
-	out->code = (uint16_t)code;
+	out->code = code;
 	if (code < 100 || code > 599)
 		return L7_MALFORMED;
 	if (code == 227) {

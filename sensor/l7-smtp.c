@@ -116,27 +116,11 @@ enum l7_result l7_smtp_client_line(const uint8_t *line, size_t len, struct l7_sm
 enum l7_result l7_smtp_server_line(const uint8_t *line, size_t len, struct l7_smtp_reply *out)
 {
 	struct cur c;
-	unsigned code = 0;
+	uint16_t code;
 
 	memset(out, 0, sizeof(*out));
-	if (!line)
+	if (!l7_reply_code(line, len, &code, &out->more, &c))
 		return L7_NOT_THIS;
-	l7_strip_eol(&line, &len);
-	c = cur_make(line, len);
-	for (unsigned i = 0; i < 3; i++) {
-		uint8_t ch = cur_u8(&c);
-
-		if (ch < '0' || ch > '9')
-			return L7_NOT_THIS;
-		code = code * 10 + (unsigned)(ch - '0');
-	}
-	if (cur_left(&c) > 0) {
-		uint8_t sep = cur_u8(&c);
-
-		if (sep != ' ' && sep != '-')
-			return L7_NOT_THIS;
-		out->more = sep == '-';
-	}
-	out->code = (uint16_t)code;
+	out->code = code;
 	return code >= 200 && code <= 599 ? L7_OK : L7_MALFORMED;
 }

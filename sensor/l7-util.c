@@ -162,3 +162,32 @@ bool l7_parse_u64(const uint8_t *p, size_t n, uint64_t *v)
 	*v = acc;
 	return true;
 }
+
+bool l7_reply_code(const uint8_t *line, size_t len, uint16_t *code, bool *more,
+		   struct cur *rest)
+{
+	unsigned v = 0;
+
+	*code = 0;
+	*more = false;
+	if (!line)
+		return false;
+	l7_strip_eol(&line, &len);
+	*rest = cur_make(line, len);
+	for (unsigned i = 0; i < 3; i++) {
+		uint8_t ch = cur_u8(rest);
+
+		if (ch < '0' || ch > '9')
+			return false;
+		v = v * 10 + (unsigned)(ch - '0');
+	}
+	if (cur_left(rest) > 0) {
+		uint8_t sep = cur_u8(rest);
+
+		if (sep != ' ' && sep != '-')
+			return false;
+		*more = sep == '-';
+	}
+	*code = (uint16_t)v;
+	return true;
+}
