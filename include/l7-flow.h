@@ -1,6 +1,6 @@
 /* l7-flow.h: application-layer inspection of flows: decides which parser reads a flow,
  * reassembles the first bytes a client sends (bounded), and keeps what was learnt
- * (SNI, ALPN, HTTP method and Host, DNS names, SSH banners, SMTP HELO/MAIL FROM, FTP
+ * (SNI and ALPN from TLS over TCP and from QUIC Initials, HTTP method and Host, DNS names, SSH banners, SMTP HELO/MAIL FROM, FTP
  * data connections tied to their control connection) in the flow's extension area.
  *
  * Only the first packets of a flow are inspected (FTP control connections excepted:
@@ -33,6 +33,7 @@ enum l7_app {
 	L7_APP_FTP,
 	L7_APP_FTP_DATA,
 	L7_APP_SMTP,
+	L7_APP_QUIC,
 	L7_APP__COUNT
 };
 
@@ -59,8 +60,8 @@ struct l7_flow {
 #define L7_TLS_F_ECH 0x02
 
 struct l7_config {
-	uint32_t buffers;     /* reassembly buffers */
-	uint32_t buffer_size; /* bytes each */
+	uint32_t buffers;     /* reassembly buffers (also hold QUIC Initial CRYPTO streams) */
+	uint32_t buffer_size; /* bytes each; QUIC needs sizeof(struct l7_quic_crypto) */
 };
 
 struct l7_stats {
@@ -84,7 +85,7 @@ void l7_flow_end(struct l7 *l, struct flow *f);
 
 const struct l7_stats *l7_stats(const struct l7 *l);
 
-/* "tls", "http", "dns", "ssh", "ftp", "ftp-data", "smtp"; NULL for none. */
+/* "tls", "http", "dns", "ssh", "ftp", "ftp-data", "smtp", "quic"; NULL for none. */
 const char *l7_app_name(enum l7_app a);
 
 /* The name that identifies the responder: SNI, else HTTP Host, else the DNS answer

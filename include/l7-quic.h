@@ -1,6 +1,6 @@
 /* l7-quic.h: the QUIC Initial reader: removes the Initial packet protection of a QUIC
  * version 1 (RFC 9000, RFC 9001) or version 2 (RFC 9369) client's Initial packets and
- * reassembles the TLS ClientHello they carry in CRYPTO frames, so a flow over QUIC
+ * (and the final drafts 29 to 32, still seen on the wire) reassembles the TLS ClientHello they carry in CRYPTO frames, so a flow over QUIC
  * (HTTP/3) gets its server name like a TLS flow over TCP. Initial keys are derived
  * from the Destination Connection ID on the wire (RFC 9001 5.2), so no secret is
  * needed; the ClientHello itself is parsed by the TLS module.
@@ -63,6 +63,9 @@ struct l7_quic_crypto {
 					 * L7_QUIC_CRYPTO_MAX, or no range slot left */
 };
 
+/* True for the versions whose Initials can be opened: 1, 2, and drafts 29 to 32. */
+bool l7_quic_version_supported(uint32_t version);
+
 /* Empty the accumulator for a new connection (the buffer itself is not cleared). */
 void l7_quic_crypto_init(struct l7_quic_crypto *acc);
 
@@ -78,7 +81,8 @@ void l7_quic_crypto_init(struct l7_quic_crypto *acc);
  *                decrypt with the client keys (e.g. a server's); acc is unchanged;
  *   L7_MALFORMED a v1/v2 long header that is cut short or inconsistent, an opened
  *                Initial whose frames are broken, or a CRYPTO stream that is not a
- *                ClientHello (or one too long for L7_QUIC_CRYPTO_MAX).
+ *                ClientHello (or one too long for L7_QUIC_CRYPTO_MAX); in that last
+ *                case later calls return it again at once.
  * Keys are derived from each Initial's Destination Connection ID; once a packet was
  * opened its keys are kept in acc and tried on later Initials whose DCID is the one the
  * server chose (the client's keys do not change then, RFC 9001 5.2). */

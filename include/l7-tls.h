@@ -48,6 +48,11 @@ enum l7_result l7_tls_client_hello(const uint8_t *data, size_t len, struct l7_tl
 
 /* Cheap test of the first (up to) 3 bytes: a handshake record (0x16) of version 3.0 to
  * 3.4. True if the bytes present are consistent with that; false for len 0. */
+/* The same for a bare ClientHello handshake message (type byte onwards), as QUIC carries
+ * it (no TLS record layer). */
+enum l7_result l7_tls_client_hello_message(const uint8_t *msg, size_t len,
+					   struct l7_tls_hello *out);
+
 bool l7_tls_looks_like(const uint8_t *data, size_t len);
 
 #endif

@@ -2,12 +2,12 @@
  * The only module that includes OpenSSL headers (SHA1 and base64 from libcrypto).
  */
 #include "community-id.h"
+#include "crypto.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #define CID_PROTO_ICMP 1
 #define CID_PROTO_TCP 6
@@ -68,7 +68,6 @@ static int cid_digest(uint16_t seed, int family, const uint8_t *saddr, const uin
 	uint8_t in[2 + 16 + 16 + 2 + 4];
 	size_t alen, n = 0;
 	bool ports, one_way = false;
-	unsigned int mdlen = 0;
 
 	if (family == 4)
 		alen = 4;
@@ -124,9 +123,7 @@ static int cid_digest(uint16_t seed, int family, const uint8_t *saddr, const uin
 		n += cid_put_be16(in + n, dport);
 	}
 
-	if (EVP_Digest(in, n, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != CID_SHA1_LEN)
-		return -1;
-	return 0;
+	return crypto_sha1(in, n, md);
 }
 
 int community_id_v1(uint16_t seed, int family, const uint8_t saddr[16],
@@ -141,7 +138,7 @@ int community_id_v1(uint16_t seed, int family, const uint8_t saddr[16],
 	out[0] = '1';
 	out[1] = ':';
 	/* 20 bytes -> 28 characters and a NUL: fits in COMMUNITY_ID_STRLEN - 2. */
-	if (EVP_EncodeBlock((unsigned char *)out + 2, md, CID_SHA1_LEN) != 28) {
+	if (crypto_base64(md, CID_SHA1_LEN, out + 2, COMMUNITY_ID_STRLEN - 2) != 28) {
 		out[0] = '\0';
 		return -1;
 	}

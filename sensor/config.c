@@ -37,7 +37,7 @@ static const struct row rows[] = {
 	{ "flows.fragments", K_UINT, 16, 1u << 24, OFF(fragments), 0 },
 	{ "flows.fragment_timeout", K_DURATION_S, 1, 600, OFF(fragment_timeout_s), 0 },
 	{ "l7.reassembly_buffers", K_UINT, 0, 1u << 20, OFF(reassembly_buffers), 0 },
-	{ "l7.reassembly_buffer_size", K_SIZE, 512, 65536, OFF(reassembly_buffer_size), 0 },
+	{ "l7.reassembly_buffer_size", K_SIZE, 12288, 65536, OFF(reassembly_buffer_size), 0 },
 	{ "l7.names", K_UINT, 16, 1u << 26, OFF(names), 0 },
 	{ "l7.dns_cache", K_UINT, 16, 1u << 26, OFF(dns_cache), 0 },
 	{ "l7.dns_min_ttl", K_DURATION_S, 0, 86400, OFF(dns_min_ttl_s), 0 },

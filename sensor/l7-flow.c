@@ -7,6 +7,7 @@
 #include "l7-flow.h"
 #include "l7-ftp.h"
 #include "l7-http.h"
+#include "l7-quic.h"
 #include "l7-smtp.h"
 #include "l7-ssh.h"
 #include "l7-tls.h"
@@ -39,7 +40,7 @@ struct l7 {
 static const char *const app_names[L7_APP__COUNT] = {
 	[L7_APP_TLS] = "tls",	[L7_APP_HTTP] = "http",	    [L7_APP_DNS] = "dns",
 	[L7_APP_SSH] = "ssh",	[L7_APP_FTP] = "ftp",	    [L7_APP_FTP_DATA] = "ftp-data",
-	[L7_APP_SMTP] = "smtp",
+	[L7_APP_SMTP] = "smtp",	[L7_APP_QUIC] = "quic",
 };
 
 const char *l7_app_name(enum l7_app a)
@@ -63,11 +64,13 @@ struct l7 *l7_create(const struct l7_config *cfg, struct names *names, struct dn
 	if (!l)
 		return NULL;
 	l->cfg = *cfg;
+	/* buffers hold structs (QUIC): keep each one aligned */
+	l->cfg.buffer_size = (cfg->buffer_size + 63u) & ~63u;
 	l->names = names;
 	l->dns = dns;
 	l->anom = anom;
 	if (cfg->buffers) {
-		l->bufs = calloc(cfg->buffers, cfg->buffer_size);
+		l->bufs = calloc(cfg->buffers, l->cfg.buffer_size);
 		l->free_bufs = calloc(cfg->buffers, sizeof(*l->free_bufs));
 		if (!l->bufs || !l->free_bufs) {
 			l7_destroy(l);
@@ -101,6 +104,20 @@ static void set_name(struct l7 *l, uint32_t *slot, const char *s, size_t n)
 	*slot = names_intern(l->names, s, n);
 	if (!*slot)
 		anomaly_count(l->anom, ANOM_NAME_STORE_FULL);
+}
+
+/* A reassembly buffer for s, or NULL (counted) when all are in use. */
+static unsigned char *buf_take(struct l7 *l, struct l7_flow *s)
+{
+	if (l->nfree == 0) {
+		anomaly_count(l->anom, ANOM_L7_BUFFER_EXHAUSTED);
+		return NULL;
+	}
+	s->buf = l->free_bufs[--l->nfree];
+	if (++l->st.buffers_in_use > l->st.buffers_peak)
+		l->st.buffers_peak = l->st.buffers_in_use;
+	s->buf_len = 0;
+	return l->bufs + (size_t)(s->buf - 1) * l->cfg.buffer_size;
 }
 
 static void buf_release(struct l7 *l, struct l7_flow *s)
@@ -293,24 +310,30 @@ static void dns_packet(struct l7 *l, struct flow *f, struct l7_flow *s,
 
 /* ---- TLS ClientHello and HTTP request: reassembled from the initiator's bytes ---- */
 
+static void keep_hello(struct l7 *l, struct l7_flow *s, enum l7_result r,
+		       const struct l7_tls_hello *h)
+{
+	if (r == L7_OK) {
+		if (h->has_sni)
+			set_name(l, &s->sni, h->sni, strlen(h->sni));
+		if (h->alpn[0])
+			set_name(l, &s->alpn, h->alpn, strlen(h->alpn));
+		if (h->offers_tls13)
+			s->tls_flags |= L7_TLS_F_TLS13;
+		if (h->has_ech)
+			s->tls_flags |= L7_TLS_F_ECH;
+	} else if (r == L7_MALFORMED) {
+		anomaly_count(l->anom, ANOM_L7_TLS_MALFORMED);
+	}
+}
+
 static enum l7_result parse_first_bytes(struct l7 *l, struct l7_flow *s, const uint8_t *p,
 					size_t n)
 {
 	if (s->app == L7_APP_TLS) {
 		struct l7_tls_hello h;
 		enum l7_result r = l7_tls_client_hello(p, n, &h);
-		if (r == L7_OK) {
-			if (h.has_sni)
-				set_name(l, &s->sni, h.sni, strlen(h.sni));
-			if (h.alpn[0])
-				set_name(l, &s->alpn, h.alpn, strlen(h.alpn));
-			if (h.offers_tls13)
-				s->tls_flags |= L7_TLS_F_TLS13;
-			if (h.has_ech)
-				s->tls_flags |= L7_TLS_F_ECH;
-		} else if (r == L7_MALFORMED) {
-			anomaly_count(l->anom, ANOM_L7_TLS_MALFORMED);
-		}
+		keep_hello(l, s, r, &h);
 		return r;
 	}
 	struct l7_http_req h;
@@ -343,15 +366,10 @@ static void first_bytes(struct l7 *l, struct l7_flow *s, const struct pkt_layer 
 			s->done = 1;
 			return;
 		}
-		if (l->nfree == 0) {
-			anomaly_count(l->anom, ANOM_L7_BUFFER_EXHAUSTED);
+		if (!buf_take(l, s)) {
 			s->done = 1;
 			return;
 		}
-		s->buf = l->free_bufs[--l->nfree];
-		if (++l->st.buffers_in_use > l->st.buffers_peak)
-			l->st.buffers_peak = l->st.buffers_in_use;
-		s->buf_len = 0;
 		s->seq_known = 1;
 		s->next_seq = seq;
 	}
@@ -385,6 +403,47 @@ static void first_bytes(struct l7 *l, struct l7_flow *s, const struct pkt_layer 
 	}
 }
 
+/* ---- QUIC (RFC 9000, 9001): the ClientHello in the client's Initial packets ---- */
+
+static void quic_datagram(struct l7 *l, struct l7_flow *s, const struct pkt_layer *pl)
+{
+	struct l7_quic_crypto *acc;
+
+	if (pl->payload_cap < pl->payload_bytes) /* cut by snaplen: cannot be opened */
+		return;
+	if (!s->buf) {
+		if (l->cfg.buffer_size < sizeof(*acc) || !buf_take(l, s)) {
+			s->done = 1;
+			return;
+		}
+		acc = (struct l7_quic_crypto *)(void *)(l->bufs + (size_t)(s->buf - 1) *
+								 l->cfg.buffer_size);
+		l7_quic_crypto_init(acc);
+	}
+	acc = (struct l7_quic_crypto *)(void *)(l->bufs + (size_t)(s->buf - 1) *
+						 l->cfg.buffer_size);
+	enum l7_result r = l7_quic_initial(pl->payload, pl->payload_cap, acc);
+	if (r == L7_NEED_MORE || (r == L7_NOT_THIS && acc->n_packets))
+		return;
+	if (r == L7_OK) {
+		size_t n;
+		const uint8_t *msg = l7_quic_client_hello(acc, &n);
+		struct l7_tls_hello h;
+		keep_hello(l, s, l7_tls_client_hello_message(msg, n, &h), &h);
+	}
+	buf_release(l, s);
+	s->done = 1;
+}
+
+/* A QUIC long-header packet of a version whose Initials can be opened (RFC 9000 17.2) */
+static bool quic_looks_like(const uint8_t *p, size_t n)
+{
+	if (n < 7 || (p[0] & 0xc0) != 0xc0)
+		return false;
+	uint32_t v = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+	return l7_quic_version_supported(v);
+}
+
 /* ---- which protocol ---- */
 
 static bool port_is(const struct flow *f, uint16_t port)
@@ -397,8 +456,11 @@ static enum l7_app classify(const struct flow *f, const struct pkt_layer *pl, bo
 	const uint8_t *p = pl->payload;
 	size_t n = pl->payload_cap;
 
-	if (f->key.proto == 17)
-		return port_is(f, 53) || port_is(f, 5353) ? L7_APP_DNS : L7_APP_NONE;
+	if (f->key.proto == 17) {
+		if (port_is(f, 53) || port_is(f, 5353))
+			return L7_APP_DNS;
+		return from_init && quic_looks_like(p, n) ? L7_APP_QUIC : L7_APP_NONE;
+	}
 	if (f->key.proto != 6)
 		return L7_APP_NONE;
 	if (port_is(f, 53))
@@ -455,6 +517,10 @@ void l7_packet(struct l7 *l, struct flow *f, const struct pkt_layer *pl, int sid
 		break;
 	case L7_APP_DNS:
 		dns_packet(l, f, s, pl, now_us);
+		break;
+	case L7_APP_QUIC:
+		if (from_init)
+			quic_datagram(l, s, pl);
 		break;
 	case L7_APP_SSH: {
 		char banner[256];

@@ -66,6 +66,54 @@ static const struct quic_version quic_versions[] = {
 		.label_iv = "quicv2 iv",
 		.label_hp = "quicv2 hp",
 	},
+	{
+		/* draft-ietf-quic-tls-29 5.2: the last drafts before v1, still sent by
+		 * deployed clients; v1's packet types and labels, their own salt */
+		.version = 0xff00001du,
+		.type_initial = 0x0,
+		.type_retry = 0x3,
+		.salt = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+			  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 },
+		.label_key = "quic key",
+		.label_iv = "quic iv",
+		.label_hp = "quic hp",
+	},
+	{
+		/* draft-ietf-quic-tls-30 5.2: the last drafts before v1, still sent by
+		 * deployed clients; v1's packet types and labels, their own salt */
+		.version = 0xff00001eu,
+		.type_initial = 0x0,
+		.type_retry = 0x3,
+		.salt = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+			  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 },
+		.label_key = "quic key",
+		.label_iv = "quic iv",
+		.label_hp = "quic hp",
+	},
+	{
+		/* draft-ietf-quic-tls-31 5.2: the last drafts before v1, still sent by
+		 * deployed clients; v1's packet types and labels, their own salt */
+		.version = 0xff00001fu,
+		.type_initial = 0x0,
+		.type_retry = 0x3,
+		.salt = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+			  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 },
+		.label_key = "quic key",
+		.label_iv = "quic iv",
+		.label_hp = "quic hp",
+	},
+	{
+		/* draft-ietf-quic-tls-32 5.2: the last drafts before v1, still sent by
+		 * deployed clients; v1's packet types and labels, their own salt */
+		.version = 0xff000020u,
+		.type_initial = 0x0,
+		.type_retry = 0x3,
+		.salt = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+			  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 },
+		.label_key = "quic key",
+		.label_iv = "quic iv",
+		.label_hp = "quic hp",
+	},
 };
 
 #define QUIC_N_VERSIONS (sizeof(quic_versions) / sizeof(quic_versions[0]))
@@ -83,6 +131,13 @@ enum quic_pkt {
 	QUIC_PKT_OPENED,	/* a client Initial whose frames were read */
 	QUIC_PKT_BROKEN,	/* cut short or inconsistent */
 };
+
+static const struct quic_version *quic_version_find(uint32_t version);
+
+bool l7_quic_version_supported(uint32_t version)
+{
+	return quic_version_find(version) != NULL;
+}
 
 static const struct quic_version *quic_version_find(uint32_t version)
 {

@@ -291,3 +291,26 @@ enum l7_result l7_tls_client_hello(const uint8_t *data, size_t len, struct l7_tl
 			return L7_NEED_MORE;
 	}
 }
+
+/* RFC 8446 4: a bare Handshake message (type, uint24 length, body), as QUIC carries it in
+ * CRYPTO frames (RFC 9001 4). */
+enum l7_result l7_tls_client_hello_message(const uint8_t *msg, size_t len,
+					   struct l7_tls_hello *out)
+{
+	struct cur c = cur_make(msg, len);
+
+	memset(out, 0, sizeof(*out));
+	uint8_t type = cur_u8(&c);
+	uint32_t mlen = cur_be24(&c);
+	if (!cur_ok(&c))
+		return L7_NEED_MORE;
+	if (type != TLS_HS_CLIENT_HELLO)
+		return L7_NOT_THIS;
+	if (mlen > cur_left(&c))
+		return L7_NEED_MORE;
+	struct cur body = cur_sub(&c, mlen);
+	enum l7_result r = tls_hello_body(&body, out);
+	if (r == L7_OK && cur_left(&body) != 0)
+		r = L7_MALFORMED;
+	return r;
+}
