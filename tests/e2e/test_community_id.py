@@ -24,7 +24,7 @@ def test_community_id_matches_tshark(cap):
                         "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
                         # later fragments carry no ports: tshark hashes them without,
                         # egressd counts them in their first fragment's flow
-                        "-Y", "!(ip.frag_offset > 0) && !(ipv6.fragment.offset > 0)",
+                        "-Y", "!(ip.frag_offset > 0) && !(ipv6.fraghdr.offset > 0)",
                         "-T", "fields", "-e", "communityid"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     theirs = {x for line in p.stdout.splitlines() for x in line.split(",") if x}
