@@ -61,7 +61,7 @@ struct pkt_layer {
 	uint8_t tcp_flags;
 	uint16_t sport;	   /* TCP/UDP ports; ICMP/ICMPv6: type and code */
 	uint16_t dport;
-	uint16_t vlan;	   /* outermost 802.1Q VLAN ID of the frame, 0 if none */
+	uint16_t vlan;	   /* outermost 802.1Q VLAN ID before this layer, 0 if none */
 	uint32_t frag_id;  /* IPv4 identification / IPv6 fragment id */
 	uint32_t ip_bytes; /* IPv4 total length, IPv6 payload length + 40 */
 	uint32_t payload_bytes; /* transport payload, from header lengths */
@@ -112,6 +112,10 @@ void decode_ppp_proto(struct decoder *d, uint16_t proto, struct cur *c, uint32_t
 		      int depth, struct pkt *pkt);
 void decode_ip(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
 	       struct pkt *pkt);
+/* The same when the outer header said which family to expect (4 or 6; 0: either), so a
+ * mismatch or a short header is counted under that family's name. */
+void decode_ip_as(struct decoder *d, int family, struct cur *c, uint32_t wire_left, int depth,
+		  struct pkt *pkt);
 
 /* Wire bytes left after consuming `consumed` of `wire_left`. */
 static inline uint32_t decode_wire_after(uint32_t wire_left, size_t consumed)

@@ -234,6 +234,10 @@ static void load_cidrs(struct loader *L, const struct row *r, const yaml_node_t 
 		return;
 	}
 	s->n = 0;
+	if (v->data.sequence.items.start == v->data.sequence.items.top) {
+		problem(L, v, "%s: empty list", r->key);
+		return;
+	}
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	     it++) {
 		yaml_node_t *e = yaml_document_get_node(L->doc, *it);
@@ -247,8 +251,6 @@ static void load_cidrs(struct loader *L, const struct row *r, const yaml_node_t 
 		else if (!netset_add(s, &cd))
 			problem(L, e, "%s: more than %d blocks", r->key, NETSET_MAX);
 	}
-	if (s->n == 0)
-		problem(L, v, "%s: empty list", r->key);
 }
 
 static void load_value(struct loader *L, const struct row *r, const yaml_node_t *v)
@@ -344,7 +346,7 @@ static void load_mapping(struct loader *L, const yaml_node_t *m, const char *pre
 				load_mapping(L, vn, k);
 			continue;
 		}
-		const struct row *r = find_row(path);
+		const struct row *r = strchr(k, '.') ? NULL : find_row(path);
 		if (!r) {
 			problem(L, kn, "unknown key '%s'", path);
 			continue;

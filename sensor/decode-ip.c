@@ -36,6 +36,8 @@ static struct pkt_layer *push_layer(struct decoder *d, struct pkt *pkt,
 	}
 	struct pkt_layer *dst = &pkt->layer[pkt->nlayers++];
 	*dst = *l;
+	/* the outermost VLAN tag seen so far: a tunnel's outer flow keeps its own */
+	dst->vlan = d->vlan_set ? d->vlan : 0;
 	return dst;
 }
 
@@ -89,8 +91,10 @@ static void decode_gre(struct decoder *d, struct cur *c, uint32_t wire_left, int
 			anomaly_count(d->anom, ANOM_GRE_UNSUPPORTED);
 			return;
 		}
-		if (cur_left(c) == 0)
-			return; /* PPTP ack-only packet */
+		if (cur_left(c) == 0) {
+			pkt->non_ip = true; /* PPTP acknowledgment only: no payload */
+			return;
+		}
 		decode_ppp(d, c, left, depth, pkt);
 		return;
 	}
@@ -236,6 +240,21 @@ static void decode_transport(struct decoder *d, struct pkt_layer *l, struct cur 
 		uint8_t off = cur_u8(c);
 		l->tcp_flags = cur_u8(c);
 		cur_skip(c, 6);
+		if (!cur_ok(c) && l->frag == PKT_FRAG_FIRST && tlen < 20 && c->len >= tlen) {
+			/* a first fragment that ends inside the TCP header (RFC 1858 tiny
+			 * fragment): the ports are enough to tie the fragments to a flow */
+			if (tlen < 4) {
+				anomaly_count(d->anom, ANOM_TCP_NO_PORTS_FRAG);
+				return;
+			}
+			l->tcp_flags = 0;
+			l->tcp_seq = 0;
+			l->payload_bytes = 0;
+			l->payload = NULL;
+			l->payload_cap = 0;
+			push_layer(d, pkt, l);
+			return;
+		}
 		if (!cur_ok(c)) {
 			anomaly_count(d->anom, ANOM_TCP_TRUNCATED);
 			return;
@@ -316,8 +335,10 @@ static void decode_ip_payload(struct decoder *d, struct pkt_layer *l, struct cur
 	if (l->frag == PKT_FRAG_NONE) {
 		switch (l->proto) {
 		case IPPROTO_IPIP_:
+			decode_ip_as(d, 4, c, tlen, depth + 1, pkt);
+			return;
 		case IPPROTO_IPV6_:
-			decode_ip(d, c, tlen, depth + 1, pkt);
+			decode_ip_as(d, 6, c, tlen, depth + 1, pkt);
 			return;
 		case IPPROTO_GRE_:
 			decode_gre(d, c, tlen, depth + 1, pkt);
@@ -466,8 +487,8 @@ static void decode_ipv6(struct decoder *d, struct cur *c, uint32_t wire_left, in
 	decode_ip_payload(d, &l, &t, tlen, depth, pkt);
 }
 
-void decode_ip(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
-	       struct pkt *pkt)
+void decode_ip_as(struct decoder *d, int family, struct cur *c, uint32_t wire_left, int depth,
+		  struct pkt *pkt)
 {
 	if (depth > DECODE_MAX_DEPTH) {
 		anomaly_count(d->anom, ANOM_TUNNEL_TOO_DEEP);
@@ -475,13 +496,19 @@ void decode_ip(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
 	}
 	uint8_t v = cur_peek_u8(c, 0);
 	if (!cur_ok(c)) {
-		anomaly_count(d->anom, ANOM_IPV4_TRUNCATED);
+		anomaly_count(d->anom, family == 6 ? ANOM_IPV6_TRUNCATED : ANOM_IPV4_TRUNCATED);
 		return;
 	}
-	if ((v >> 4) == 4)
+	if ((v >> 4) == 4 && family != 6)
 		decode_ipv4(d, c, wire_left, depth, pkt);
-	else if ((v >> 4) == 6)
+	else if ((v >> 4) == 6 && family != 4)
 		decode_ipv6(d, c, wire_left, depth, pkt);
 	else
-		anomaly_count(d->anom, ANOM_IPV4_BAD_VERSION);
+		anomaly_count(d->anom, family == 6 ? ANOM_IPV6_BAD_VERSION : ANOM_IPV4_BAD_VERSION);
+}
+
+void decode_ip(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
+	       struct pkt *pkt)
+{
+	decode_ip_as(d, 0, c, wire_left, depth, pkt);
 }

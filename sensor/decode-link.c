@@ -120,7 +120,7 @@ void decode_ppp_proto(struct decoder *d, uint16_t proto, struct cur *c, uint32_t
 		      int depth, struct pkt *pkt)
 {
 	if (proto == PPP_IPV4 || proto == PPP_IPV6)
-		decode_ip(d, c, wire_left, depth + 1, pkt);
+		decode_ip_as(d, proto == PPP_IPV4 ? 4 : 6, c, wire_left, depth + 1, pkt);
 	else
 		pkt->non_ip = true; /* LCP, IPCP, CCP ...: control traffic, not a flow */
 }
@@ -169,8 +169,10 @@ void decode_ethertype(struct decoder *d, uint16_t type, struct cur *c, uint32_t 
 	uint32_t left = decode_wire_after(wire_left, c->off - start);
 	switch (type) {
 	case ETH_IPV4:
+		decode_ip_as(d, 4, c, left, depth + 1, pkt);
+		break;
 	case ETH_IPV6:
-		decode_ip(d, c, left, depth + 1, pkt);
+		decode_ip_as(d, 6, c, left, depth + 1, pkt);
 		break;
 	case ETH_MPLS_UC:
 	case ETH_MPLS_MC:
@@ -328,8 +330,5 @@ int decode_packet(struct decoder *d, int linktype, const uint8_t *data, uint32_t
 	default:
 		anomaly_count(d->anom, ANOM_LINK_UNSUPPORTED);
 	}
-	if (d->vlan_set)
-		for (int i = 0; i < pkt->nlayers; i++)
-			pkt->layer[i].vlan = d->vlan;
 	return pkt->nlayers;
 }

@@ -91,9 +91,10 @@ void dns_cache_put(struct dns_cache *c, int family, const uint8_t addr[16], uint
 	if (victim->expires_us && victim->expires_us >= now_us &&
 	    !(victim->family == family && memcmp(victim->addr, addr, 16) == 0))
 		c->st.evicted++;
+	/* take the new reference first: name_id may be the one this entry holds */
+	names_ref(c->names, name_id);
 	if (victim->expires_us)
 		names_unref(c->names, victim->name);
-	names_ref(c->names, name_id);
 	memcpy(victim->addr, addr, 16);
 	victim->family = (uint8_t)family;
 	victim->name = name_id;

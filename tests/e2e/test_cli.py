@@ -116,6 +116,13 @@ def test_config_yaml_syntax_and_range(tmp_path):
     assert p.returncode == 78 and "absent.yaml" in p.stderr
 
 
+def test_dotted_key_at_top_level_is_unknown(tmp_path):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("flows.max_flows: 10\n")
+    p = fc.run(["-T", "-C", str(cfg)])
+    assert p.returncode == 78 and f"{cfg}:1:1: unknown key 'flows.max_flows'" in p.stderr
+
+
 def test_example_config_is_valid():
     p = fc.run(["-T", "-C", os.path.join(fc.ROOT, "sensor.yaml.example")])
     assert p.returncode == 0, p.stderr
