@@ -1,0 +1,732 @@
+/* detect-baseline.c: first/last-seen times per (scope, source, destination) in a fixed
+ * pool (chained SipHash-1-3 table, LRU list for expiry and eviction), saved atomically
+ * to a checksummed binary file and loaded back only after the whole file validates. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "detect-baseline.h"
+#include "siphash.h"
+
+#define NONE UINT32_MAX
+
+#define FILE_MAGIC "EGRESSDB"
+#define HDR_SIZE 24u	  /* magic, version, count, length */
+#define CRC_SIZE 4u
+#define REC_FIXED 36u	  /* record without its destination bytes */
+#define REC_MAX (REC_FIXED + BASELINE_DEST_MAX)
+
+struct baseline_entry {
+	uint32_t hnext;	     /* hash chain */
+	uint32_t prev, next; /* recency list, head = least recently touched */
+	uint8_t scope;
+	uint8_t family;
+	uint16_t len;
+	uint64_t hash;
+	uint64_t first_us, last_us;
+	uint8_t src[16];
+	char dest[BASELINE_DEST_MAX];
+};
+
+/* A normalised key: what identifies an entry. */
+struct bkey {
+	uint8_t scope;
+	uint8_t family;
+	uint16_t len;
+	uint8_t src[16];
+	const char *dest;
+};
+
+struct baseline {
+	struct siphash_key key;
+	struct baseline_entry *pool;
+	uint32_t *heads;
+	uint32_t mask;
+	uint32_t max_entries;
+	uint64_t expire_after_us;
+	uint32_t used;	    /* pool entries ever handed out */
+	uint32_t free_head; /* recycled entries, linked through hnext */
+	uint32_t lru_head, lru_tail;
+	struct baseline_stats st;
+};
+
+/* ---- CRC-32 ------------------------------------------------------------------------ */
+
+/* CRC-32 as in IEEE 802.3, zlib and PNG: reflected (least significant bit first),
+ * polynomial 0x04C11DB7 whose bit reversal is 0xEDB88320, register preset to all ones and
+ * inverted at the end; the check value of "123456789" is 0xCBF43926. Processed four bits
+ * at a time: entry n is the register after shifting the nibble n through four rounds of
+ * "shift right, xor the polynomial if the bit shifted out was 1". */
+static const uint32_t crc_nibble[16] = {
+	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
+	0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+	0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+};
+
+uint32_t baseline_crc32(uint32_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	crc = ~crc;
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		crc = (crc >> 4) ^ crc_nibble[crc & 15];
+		crc = (crc >> 4) ^ crc_nibble[crc & 15];
+	}
+	return ~crc;
+}
+
+/* ---- table ------------------------------------------------------------------------- */
+
+static void table_clear(struct baseline *b)
+{
+	memset(b->heads, 0xff, ((size_t)b->mask + 1) * sizeof(*b->heads)); /* all NONE */
+	b->used = 0;
+	b->free_head = NONE;
+	b->lru_head = b->lru_tail = NONE;
+	b->st.entries = 0;
+}
+
+struct baseline *baseline_create(uint32_t max_entries, uint64_t expire_after_us, char *err,
+				 size_t errlen)
+{
+	struct baseline *b;
+	uint64_t nheads = 16;
+
+	if (max_entries == 0 || max_entries > BASELINE_MAX_ENTRIES) {
+		snprintf(err, errlen, "baseline: max_entries must be between 1 and %u",
+			 BASELINE_MAX_ENTRIES);
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		goto fail;
+	while (nheads < max_entries)
+		nheads <<= 1;
+	b->mask = (uint32_t)(nheads - 1);
+	b->max_entries = max_entries;
+	b->expire_after_us = expire_after_us;
+	/* calloc'd big blocks are mapped lazily: pages are touched as entries are used */
+	b->pool = calloc(max_entries, sizeof(*b->pool));
+	b->heads = malloc(nheads * sizeof(*b->heads));
+	if (!b->pool || !b->heads)
+		goto fail;
+	table_clear(b);
+	siphash_key_random(&b->key);
+	return b;
+fail:
+	snprintf(err, errlen, "baseline: cannot reserve memory for %u entries", max_entries);
+	baseline_destroy(b);
+	return NULL;
+}
+
+void baseline_destroy(struct baseline *b)
+{
+	if (!b)
+		return;
+	free(b->pool);
+	free(b->heads);
+	free(b);
+}
+
+const struct baseline_stats *baseline_stats(const struct baseline *b)
+{
+	return &b->st;
+}
+
+/* Build the normalised key; false when a host-scope family is not 4 or 6 or the scope is
+ * unknown. */
+static bool key_make(struct bkey *k, enum baseline_scope scope, int family,
+		     const uint8_t src[16], const char *dest, size_t len)
+{
+	memset(k, 0, sizeof(*k));
+	if (scope == BASELINE_HOST) {
+		if (family == 4)
+			memcpy(k->src, src, 4);
+		else if (family == 6)
+			memcpy(k->src, src, 16);
+		else
+			return false;
+		k->family = (uint8_t)family;
+	} else if (scope != BASELINE_SITE) {
+		return false;
+	}
+	k->scope = (uint8_t)scope;
+	k->len = (uint16_t)(len > BASELINE_DEST_MAX ? BASELINE_DEST_MAX : len);
+	k->dest = dest;
+	return true;
+}
+
+static uint64_t key_hash(const struct baseline *b, const struct bkey *k)
+{
+	uint8_t buf[4 + 16 + BASELINE_DEST_MAX];
+
+	buf[0] = k->scope;
+	buf[1] = k->family;
+	buf[2] = (uint8_t)k->len;
+	buf[3] = (uint8_t)(k->len >> 8);
+	memcpy(buf + 4, k->src, 16);
+	if (k->len)
+		memcpy(buf + 20, k->dest, k->len);
+	return siphash13(&b->key, buf, 20 + (size_t)k->len);
+}
+
+static uint32_t entry_find(const struct baseline *b, uint64_t h, const struct bkey *k)
+{
+	for (uint32_t i = b->heads[h & b->mask]; i != NONE; i = b->pool[i].hnext) {
+		const struct baseline_entry *e = &b->pool[i];
+		if (e->hash == h && e->scope == k->scope && e->family == k->family &&
+		    e->len == k->len && memcmp(e->src, k->src, 16) == 0 &&
+		    (k->len == 0 || memcmp(e->dest, k->dest, k->len) == 0))
+			return i;
+	}
+	return NONE;
+}
+
+static void lru_unlink(struct baseline *b, struct baseline_entry *e)
+{
+	if (e->prev != NONE)
+		b->pool[e->prev].next = e->next;
+	else
+		b->lru_head = e->next;
+	if (e->next != NONE)
+		b->pool[e->next].prev = e->prev;
+	else
+		b->lru_tail = e->prev;
+}
+
+static void lru_append(struct baseline *b, struct baseline_entry *e, uint32_t i)
+{
+	e->next = NONE;
+	e->prev = b->lru_tail;
+	if (b->lru_tail != NONE)
+		b->pool[b->lru_tail].next = i;
+	else
+		b->lru_head = i;
+	b->lru_tail = i;
+}
+
+static void entry_release(struct baseline *b, uint32_t i)
+{
+	struct baseline_entry *e = &b->pool[i];
+	uint32_t *pp = &b->heads[e->hash & b->mask];
+
+	while (*pp != i)
+		pp = &b->pool[*pp].hnext; /* every live entry is on its chain */
+	*pp = e->hnext;
+	lru_unlink(b, e);
+	e->hnext = b->free_head;
+	b->free_head = i;
+	b->st.entries--;
+}
+
+static struct baseline_entry *entry_new(struct baseline *b, uint64_t h, const struct bkey *k,
+					uint64_t first_us, uint64_t last_us)
+{
+	uint32_t i;
+
+	if (b->st.entries >= b->max_entries) {
+		entry_release(b, b->lru_head); /* least recently touched */
+		b->st.evictions++;
+	}
+	if (b->free_head != NONE) {
+		i = b->free_head;
+		b->free_head = b->pool[i].hnext;
+	} else {
+		i = b->used++;
+	}
+	struct baseline_entry *e = &b->pool[i];
+	e->hash = h;
+	e->scope = k->scope;
+	e->family = k->family;
+	e->len = k->len;
+	memcpy(e->src, k->src, 16);
+	if (k->len)
+		memcpy(e->dest, k->dest, k->len);
+	e->first_us = first_us;
+	e->last_us = last_us;
+	e->hnext = b->heads[h & b->mask];
+	b->heads[h & b->mask] = i;
+	lru_append(b, e, i);
+	b->st.created++;
+	if (++b->st.entries > b->st.peak)
+		b->st.peak = b->st.entries;
+	return e;
+}
+
+static bool is_expired(const struct baseline *b, uint64_t last_us, uint64_t now_us)
+{
+	return b->expire_after_us && now_us > last_us && now_us - last_us > b->expire_after_us;
+}
+
+void baseline_touch(struct baseline *b, enum baseline_scope scope, int family,
+		    const uint8_t src[16], const char *dest, size_t len, uint64_t now_us,
+		    struct baseline_seen *before)
+{
+	struct baseline_seen dummy;
+	struct bkey k;
+
+	if (!before)
+		before = &dummy;
+	memset(before, 0, sizeof(*before));
+	if (!key_make(&k, scope, family, src, dest, len))
+		return;
+	uint64_t h = key_hash(b, &k);
+	uint32_t i = entry_find(b, h, &k);
+	if (i == NONE) {
+		entry_new(b, h, &k, now_us, now_us);
+		return;
+	}
+	struct baseline_entry *e = &b->pool[i];
+	if (is_expired(b, e->last_us, now_us)) {
+		e->first_us = e->last_us = now_us; /* seen again after expiry: new again */
+	} else {
+		before->known = true;
+		before->first_us = e->first_us;
+		before->last_us = e->last_us;
+		if (now_us > e->last_us)
+			e->last_us = now_us;
+	}
+	lru_unlink(b, e);
+	lru_append(b, e, i);
+}
+
+bool baseline_is_new(const struct baseline_seen *s, uint64_t now_us, uint64_t new_for_us)
+{
+	if (!s->known)
+		return true;
+	uint64_t age = now_us > s->first_us ? now_us - s->first_us : 0;
+	return age < new_for_us;
+}
+
+void baseline_expire(struct baseline *b, uint64_t now_us)
+{
+	for (int n = 0; n < BASELINE_EXPIRE_BATCH && b->lru_head != NONE; n++) {
+		if (!is_expired(b, b->pool[b->lru_head].last_us, now_us))
+			break;
+		entry_release(b, b->lru_head);
+		b->st.expired++;
+	}
+}
+
+/* ---- file format helpers ----------------------------------------------------------- */
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t file_cap(const struct baseline *b)
+{
+	return HDR_SIZE + CRC_SIZE + (uint64_t)b->max_entries * REC_MAX;
+}
+
+/* ---- save -------------------------------------------------------------------------- */
+
+struct writer {
+	FILE *f;
+	uint32_t crc;
+	bool failed;
+};
+
+static void w_put(struct writer *w, const void *p, size_t n)
+{
+	w->crc = baseline_crc32(w->crc, p, n);
+	if (!w->failed && fwrite(p, 1, n, w->f) != n)
+		w->failed = true;
+}
+
+/* The directory holding path ("." when it has no slash). */
+static int dir_of(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (!slash)
+		n = snprintf(out, cap, ".");
+	else if (slash == path)
+		n = snprintf(out, cap, "/");
+	else
+		n = snprintf(out, cap, "%.*s", (int)(slash - path), path);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int baseline_save(const struct baseline *b, const char *path, char *err, size_t errlen)
+{
+	char tmp[4096], dir[4096];
+	uint8_t hdr[HDR_SIZE], rec[REC_MAX], crc[CRC_SIZE];
+	struct writer w = { .crc = 0 };
+	uint64_t length = HDR_SIZE + CRC_SIZE;
+	int fd, n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp) || dir_of(path, dir, sizeof(dir)) < 0) {
+		snprintf(err, errlen, "baseline %s: path too long", path);
+		return -1;
+	}
+	for (uint32_t i = b->lru_head; i != NONE; i = b->pool[i].next)
+		length += REC_FIXED + b->pool[i].len;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "baseline: cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	w.f = fdopen(fd, "wb");
+	if (!w.f) {
+		snprintf(err, errlen, "baseline: cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+
+	errno = 0;
+	memcpy(hdr, FILE_MAGIC, 8);
+	put_le(hdr + 8, BASELINE_FILE_VERSION, 4);
+	put_le(hdr + 12, b->st.entries, 4);
+	put_le(hdr + 16, length, 8);
+	w_put(&w, hdr, sizeof(hdr));
+	/* least recently touched first, so a load rebuilds the same recency order */
+	for (uint32_t i = b->lru_head; i != NONE; i = b->pool[i].next) {
+		const struct baseline_entry *e = &b->pool[i];
+		rec[0] = e->scope;
+		rec[1] = e->family;
+		memcpy(rec + 2, e->src, 16);
+		put_le(rec + 18, e->len, 2);
+		memcpy(rec + 20, e->dest, e->len);
+		put_le(rec + 20 + e->len, e->first_us, 8);
+		put_le(rec + 28 + e->len, e->last_us, 8);
+		w_put(&w, rec, REC_FIXED + e->len);
+	}
+	put_le(crc, w.crc, 4);
+	w_put(&w, crc, sizeof(crc));
+
+	int saved_errno = 0;
+	if (w.failed || fflush(w.f) != 0)
+		saved_errno = errno ? errno : EIO;
+	else if (fsync(fileno(w.f)) != 0)
+		saved_errno = errno;
+	if (fclose(w.f) != 0 && !saved_errno)
+		saved_errno = errno;
+	if (saved_errno) {
+		snprintf(err, errlen, "baseline: cannot write %s: %s", tmp, strerror(saved_errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "baseline: cannot rename %s to %s: %s", tmp, path,
+			 strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	/* make the rename itself durable */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) {
+		snprintf(err, errlen, "baseline: %s written, but its directory %s could not be "
+			 "synced: %s", path, dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	close(dfd);
+	return 0;
+}
+
+/* ---- load -------------------------------------------------------------------------- */
+
+struct live_rec {
+	uint64_t last_us;
+	size_t off;
+};
+
+static int cmp_live(const void *a, const void *b)
+{
+	const struct live_rec *x = a, *y = b;
+	if (x->last_us != y->last_us)
+		return x->last_us < y->last_us ? -1 : 1;
+	return (x->off > y->off) - (x->off < y->off);
+}
+
+/* Validate the whole image; 0 or a BASELINE_LOAD_* code with the reason in why. */
+static int validate(const uint8_t *buf, size_t size, char *why, size_t whylen)
+{
+	if (size < 8) {
+		if (memcmp(buf, FILE_MAGIC, size) != 0) {
+			snprintf(why, whylen, "bad magic (not an egressd baseline)");
+			return BASELINE_LOAD_BAD_MAGIC;
+		}
+		snprintf(why, whylen, "truncated: %zu bytes, shorter than the header", size);
+		return BASELINE_LOAD_TRUNCATED;
+	}
+	if (memcmp(buf, FILE_MAGIC, 8) != 0) {
+		snprintf(why, whylen, "bad magic (not an egressd baseline)");
+		return BASELINE_LOAD_BAD_MAGIC;
+	}
+	if (size < 12) {
+		snprintf(why, whylen, "truncated: %zu bytes, shorter than the header", size);
+		return BASELINE_LOAD_TRUNCATED;
+	}
+	uint32_t version = (uint32_t)get_le(buf + 8, 4);
+	if (version != BASELINE_FILE_VERSION) {
+		snprintf(why, whylen, "unsupported format version %u (this egressd reads "
+			 "version %u)", version, BASELINE_FILE_VERSION);
+		return BASELINE_LOAD_BAD_VERSION;
+	}
+	if (size < HDR_SIZE + CRC_SIZE) {
+		snprintf(why, whylen, "truncated: %zu bytes, shorter than the header", size);
+		return BASELINE_LOAD_TRUNCATED;
+	}
+	uint32_t count = (uint32_t)get_le(buf + 12, 4);
+	uint64_t length = get_le(buf + 16, 8);
+	if (size < length) {
+		snprintf(why, whylen, "truncated: %zu bytes, the header says %llu", size,
+			 (unsigned long long)length);
+		return BASELINE_LOAD_TRUNCATED;
+	}
+	if (size > length) {
+		snprintf(why, whylen, "%zu bytes, but the header says %llu", size,
+			 (unsigned long long)length);
+		return BASELINE_LOAD_BAD_LENGTH;
+	}
+	uint32_t want = (uint32_t)get_le(buf + size - CRC_SIZE, 4);
+	uint32_t got = baseline_crc32(0, buf, size - CRC_SIZE);
+	if (want != got) {
+		snprintf(why, whylen, "checksum mismatch (stored %08x, computed %08x)", want, got);
+		return BASELINE_LOAD_BAD_CHECKSUM;
+	}
+
+	size_t pos = HDR_SIZE, end = size - CRC_SIZE;
+	for (uint32_t i = 0; i < count; i++) {
+		if (end - pos < REC_FIXED) {
+			snprintf(why, whylen, "record count %u does not match the size: the "
+				 "records end after %u", count, i);
+			return BASELINE_LOAD_BAD_COUNT;
+		}
+		const uint8_t *r = buf + pos;
+		uint8_t scope = r[0], family = r[1];
+		uint16_t len = (uint16_t)get_le(r + 18, 2);
+		if (len > BASELINE_DEST_MAX) {
+			snprintf(why, whylen, "record %u: destination length %u > %u", i, len,
+				 BASELINE_DEST_MAX);
+			return BASELINE_LOAD_BAD_RECORD;
+		}
+		if (end - pos < REC_FIXED + len) {
+			snprintf(why, whylen, "record count %u does not match the size: the "
+				 "records end inside record %u", count, i);
+			return BASELINE_LOAD_BAD_COUNT;
+		}
+		static const uint8_t zero[16];
+		bool src_ok;
+		if (scope == BASELINE_HOST && family == 4)
+			src_ok = memcmp(r + 6, zero, 12) == 0;
+		else if (scope == BASELINE_HOST && family == 6)
+			src_ok = true;
+		else if (scope == BASELINE_SITE && family == 0)
+			src_ok = memcmp(r + 2, zero, 16) == 0;
+		else if (scope == BASELINE_HOST || scope == BASELINE_SITE) {
+			snprintf(why, whylen, "record %u: address family %u (want %s)", i, family,
+				 scope == BASELINE_HOST ? "4 or 6" : "0 for site scope");
+			return BASELINE_LOAD_BAD_RECORD;
+		} else {
+			snprintf(why, whylen, "record %u: unknown scope %u", i, scope);
+			return BASELINE_LOAD_BAD_RECORD;
+		}
+		if (!src_ok) {
+			snprintf(why, whylen, "record %u: source address bytes beyond its family",
+				 i);
+			return BASELINE_LOAD_BAD_RECORD;
+		}
+		uint64_t first = get_le(r + 20 + len, 8), last = get_le(r + 28 + len, 8);
+		if (first > last) {
+			snprintf(why, whylen, "record %u: first seen after last seen", i);
+			return BASELINE_LOAD_BAD_RECORD;
+		}
+		pos += REC_FIXED + len;
+	}
+	if (pos != end) {
+		snprintf(why, whylen, "record count %u does not match the size: %zu bytes left "
+			 "after the last record", count, end - pos);
+		return BASELINE_LOAD_BAD_COUNT;
+	}
+	return 0;
+}
+
+/* Insert the validated image's live records, oldest last_seen first. */
+static int insert_all(struct baseline *b, const uint8_t *buf, uint64_t now_us)
+{
+	uint32_t count = (uint32_t)get_le(buf + 12, 4);
+	struct live_rec *v = malloc((count ? count : 1) * sizeof(*v));
+	size_t pos = HDR_SIZE, n = 0, skip;
+
+	if (!v)
+		return -1;
+	for (uint32_t i = 0; i < count; i++) {
+		uint16_t len = (uint16_t)get_le(buf + pos + 18, 2);
+		uint64_t last = get_le(buf + pos + 28 + len, 8);
+		if (is_expired(b, last, now_us))
+			b->st.load_skipped++;
+		else
+			v[n++] = (struct live_rec){ .last_us = last, .off = pos };
+		pos += REC_FIXED + len;
+	}
+	qsort(v, n, sizeof(*v), cmp_live);
+	/* more live records than room: keep the most recently seen */
+	skip = n > b->max_entries ? n - b->max_entries : 0;
+	b->st.load_skipped += skip;
+	for (size_t j = skip; j < n; j++) {
+		const uint8_t *r = buf + v[j].off;
+		struct bkey k = {
+			.scope = r[0],
+			.family = r[1],
+			.len = (uint16_t)get_le(r + 18, 2),
+			.dest = (const char *)(r + 20),
+		};
+		memcpy(k.src, r + 2, 16);
+		uint64_t first = get_le(r + 20 + k.len, 8), last = get_le(r + 28 + k.len, 8);
+		uint64_t h = key_hash(b, &k);
+		uint32_t i = entry_find(b, h, &k);
+		if (i == NONE) {
+			entry_new(b, h, &k, first, last);
+			b->st.loaded++;
+			continue;
+		}
+		/* the same key twice: merge (the list stays in last_seen order) */
+		struct baseline_entry *e = &b->pool[i];
+		if (first < e->first_us)
+			e->first_us = first;
+		if (last > e->last_us)
+			e->last_us = last;
+		lru_unlink(b, e);
+		lru_append(b, e, i);
+	}
+	free(v);
+	return 0;
+}
+
+/* Rename a corrupt file aside; the new name in aside, or -1 with errno. */
+static int set_aside(const char *path, char *aside, size_t cap)
+{
+	long long now = (long long)time(NULL);
+	struct stat st;
+
+	for (int k = 0; k < 100; k++) {
+		int n = k ? snprintf(aside, cap, "%s.corrupt-%lld-%d", path, now, k) :
+			    snprintf(aside, cap, "%s.corrupt-%lld", path, now);
+		if (n < 0 || (size_t)n >= cap) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (lstat(aside, &st) != 0 && errno == ENOENT)
+			return rename(path, aside);
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static int read_all(int fd, uint8_t *buf, size_t size, size_t *got)
+{
+	*got = 0;
+	while (*got < size) {
+		ssize_t r = read(fd, buf + *got, size - *got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break; /* shrank while we read: validated as what we got */
+		*got += (size_t)r;
+	}
+	return 0;
+}
+
+int baseline_load(struct baseline *b, const char *path, uint64_t now_us, char *err,
+		  size_t errlen)
+{
+	char why[256], aside[4200];
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t size = 0;
+	int rc, fd;
+
+	table_clear(b);
+	b->st.loaded = b->st.load_skipped = 0;
+	b->st.load_absent = false;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		b->st.load_absent = true;
+		snprintf(err, errlen, "baseline %s does not exist: starting with an empty "
+			 "baseline", path);
+		return BASELINE_LOAD_OK;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "baseline: cannot open %s: %s", path, strerror(errno));
+		return BASELINE_LOAD_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "baseline: cannot read %s: %s", path, strerror(errno));
+		close(fd);
+		return BASELINE_LOAD_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "baseline: cannot read %s: not a regular file", path);
+		close(fd);
+		return BASELINE_LOAD_IO;
+	}
+	if ((uint64_t)st.st_size > file_cap(b)) {
+		snprintf(why, sizeof(why), "%lld bytes, more than %llu entries can take (%llu)",
+			 (long long)st.st_size, (unsigned long long)b->max_entries,
+			 (unsigned long long)file_cap(b));
+		rc = BASELINE_LOAD_TOO_BIG;
+	} else {
+		size_t want = (size_t)st.st_size;
+		buf = malloc(want ? want : 1);
+		if (!buf || read_all(fd, buf, want, &size) != 0) {
+			snprintf(err, errlen, "baseline: cannot read %s: %s", path,
+				 buf ? strerror(errno) : "out of memory");
+			free(buf);
+			close(fd);
+			return BASELINE_LOAD_IO;
+		}
+		rc = validate(buf, size, why, sizeof(why));
+	}
+	close(fd);
+
+	if (rc == 0) {
+		if (insert_all(b, buf, now_us) != 0) {
+			table_clear(b);
+			b->st.loaded = b->st.load_skipped = 0;
+			snprintf(err, errlen, "baseline: cannot load %s: out of memory", path);
+			free(buf);
+			return BASELINE_LOAD_IO;
+		}
+		snprintf(err, errlen, "baseline %s: loaded %llu destinations (%llu skipped: "
+			 "expired or over capacity)", path, (unsigned long long)b->st.loaded,
+			 (unsigned long long)b->st.load_skipped);
+		free(buf);
+		return BASELINE_LOAD_OK;
+	}
+	free(buf);
+	if (set_aside(path, aside, sizeof(aside)) == 0)
+		snprintf(err, errlen, "baseline %s is corrupt: %s; set aside as %s, starting "
+			 "with an empty baseline", path, why, aside);
+	else
+		snprintf(err, errlen, "baseline %s is corrupt: %s; could not set it aside as "
+			 "%s (%s), starting with an empty baseline", path, why, aside,
+			 strerror(errno));
+	return rc;
+}
