@@ -8,6 +8,8 @@
 PKGS      := libpcap yaml-0.1 libmaxminddb hiredis libpsl libcrypto
 CC        ?= cc
 PYTHON    ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+PREFIX    ?= /usr/local
+DATADIR   ?= $(PREFIX)/share/egressd
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -15,7 +17,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Iinclude $(PKG_CFLAGS) $(WARN) -MMD -MP \
-               -DEGRESSD_VERSION='"$(VERSION)"'
+               -DEGRESSD_VERSION='"$(VERSION)"' -DEGRESSD_DATADIR='"$(DATADIR)"'
 OPT_CFLAGS  ?= -O2 -g
 ASAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined

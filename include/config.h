@@ -17,7 +17,22 @@
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
 #define CONFIG_MAX_DEPTH 16
 
+#define CONFIG_MAX_ITEMS 1024
+
+/* A value as written, with where it was written, for messages that name the place
+ * (the stage that understands the value checks it). line 0: not from a file. */
+struct config_item {
+	char text[256];
+	uint32_t line, col;
+};
+
+struct config_items {
+	int n;
+	struct config_item v[CONFIG_MAX_ITEMS];
+};
+
 struct config {
+	char path[512]; /* the file loaded, "" for built-in defaults */
 	char sensor_name[64];
 	struct netset home_net;
 	/* flows */
@@ -28,6 +43,12 @@ struct config {
 	/* l7 */
 	uint32_t reassembly_buffers, reassembly_buffer_size;
 	uint32_t names, dns_cache, dns_min_ttl_s, dns_max_ttl_s;
+	/* enrichment */
+	struct config_items allow_domains;
+	struct netset allow_cidrs;
+	struct config_items own_tenants;
+	struct config_item geoip_country, geoip_asn; /* text "" = none */
+	struct config_item lists;		     /* category lists directory */
 	/* outputs: "stdout" or "file:PATH" */
 	int noutputs;
 	char outputs[CONFIG_MAX_OUTPUTS][512];

@@ -12,6 +12,7 @@
 #include "anomaly.h"
 #include "config.h"
 #include "decode.h"
+#include "enrich.h"
 #include "flow-frag.h"
 #include "flow.h"
 #include "l7-dns-cache.h"
@@ -28,6 +29,7 @@ struct pipeline {
 	struct names *names;
 	struct dns_cache *dns;
 	struct l7 *l7;
+	struct enrich *enrich;
 	struct output *out; /* borrowed */
 	bool emit_flows;
 	uint64_t now_us;
@@ -35,7 +37,8 @@ struct pipeline {
 	uint64_t link_unsupported_warned;
 };
 
-/* Build every stage from cfg. Returns false with a message in err. */
+/* Build every stage from cfg. Returns false with the problems in err (configuration
+ * problems name the file, line and column). */
 bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows,
 		   struct output *out, char *err, size_t errlen);
 

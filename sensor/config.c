@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-enum kind { K_STRING, K_UINT, K_DURATION_S, K_SIZE, K_CIDRS, K_OUTPUTS };
+enum kind { K_STRING, K_UINT, K_DURATION_S, K_SIZE, K_CIDRS, K_OUTPUTS, K_ITEMS, K_ITEM };
 
 struct row {
 	const char *key; /* dotted path */
@@ -26,7 +26,7 @@ struct row {
 
 static const struct row rows[] = {
 	{ "sensor_name", K_STRING, 1, 63, OFF(sensor_name), U32(sensor_name) },
-	{ "home_net", K_CIDRS, 0, 0, OFF(home_net), 0 },
+	{ "home_net", K_CIDRS, 1, 0, OFF(home_net), 0 },
 	{ "flows.max_flows", K_UINT, 1, 1u << 30, OFF(max_flows), 0 },
 	{ "flows.tcp_timeout", K_DURATION_S, 1, 86400, OFF(tcp_timeout_s), 0 },
 	{ "flows.tcp_closed_timeout", K_DURATION_S, 1, 3600, OFF(tcp_closed_timeout_s), 0 },
@@ -42,11 +42,17 @@ static const struct row rows[] = {
 	{ "l7.dns_cache", K_UINT, 16, 1u << 26, OFF(dns_cache), 0 },
 	{ "l7.dns_min_ttl", K_DURATION_S, 0, 86400, OFF(dns_min_ttl_s), 0 },
 	{ "l7.dns_max_ttl", K_DURATION_S, 1, 7 * 86400, OFF(dns_max_ttl_s), 0 },
+	{ "allowlist.domains", K_ITEMS, 0, 0, OFF(allow_domains), 0 },
+	{ "allowlist.cidrs", K_CIDRS, 0, 0, OFF(allow_cidrs), 0 },
+	{ "cloud.own_tenants", K_ITEMS, 0, 0, OFF(own_tenants), 0 },
+	{ "geoip.country", K_ITEM, 0, 0, OFF(geoip_country), 0 },
+	{ "geoip.asn", K_ITEM, 0, 0, OFF(geoip_asn), 0 },
+	{ "lists", K_ITEM, 0, 0, OFF(lists), 0 },
 	{ "outputs", K_OUTPUTS, 0, 0, 0, 0 },
 };
 
 /* Sections: keys that hold a mapping of rows. */
-static const char *const sections[] = { "flows", "l7" };
+static const char *const sections[] = { "flows", "l7", "allowlist", "cloud", "geoip" };
 
 void config_defaults(struct config *c)
 {
@@ -235,7 +241,8 @@ static void load_cidrs(struct loader *L, const struct row *r, const yaml_node_t 
 	}
 	s->n = 0;
 	if (v->data.sequence.items.start == v->data.sequence.items.top) {
-		problem(L, v, "%s: empty list", r->key);
+		if (r->min)
+			problem(L, v, "%s: empty list", r->key);
 		return;
 	}
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
@@ -253,6 +260,44 @@ static void load_cidrs(struct loader *L, const struct row *r, const yaml_node_t 
 	}
 }
 
+static bool set_item(struct loader *L, const struct row *r, const yaml_node_t *v,
+		     struct config_item *it)
+{
+	const char *s = scalar(v);
+	if (!s || !*s) {
+		problem(L, v, "%s: expected a value", r->key);
+		return false;
+	}
+	if (strlen(s) >= sizeof(it->text)) {
+		problem(L, v, "%s: longer than %zu characters", r->key, sizeof(it->text) - 1);
+		return false;
+	}
+	snprintf(it->text, sizeof(it->text), "%s", s);
+	it->line = (uint32_t)v->start_mark.line + 1;
+	it->col = (uint32_t)v->start_mark.column + 1;
+	return true;
+}
+
+static void load_items(struct loader *L, const struct row *r, const yaml_node_t *v)
+{
+	struct config_items *items = (struct config_items *)(void *)((char *)L->c + r->off);
+	items->n = 0;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		problem(L, v, "%s: expected a list", r->key);
+		return;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *e = yaml_document_get_node(L->doc, *it);
+		if (items->n == CONFIG_MAX_ITEMS) {
+			problem(L, e, "%s: more than %d entries", r->key, CONFIG_MAX_ITEMS);
+			return;
+		}
+		if (set_item(L, r, e, &items->v[items->n]))
+			items->n++;
+	}
+}
+
 static void load_value(struct loader *L, const struct row *r, const yaml_node_t *v)
 {
 	const char *s = scalar(v);
@@ -264,6 +309,12 @@ static void load_value(struct loader *L, const struct row *r, const yaml_node_t 
 		return;
 	case K_OUTPUTS:
 		load_outputs(L, v);
+		return;
+	case K_ITEMS:
+		load_items(L, r, v);
+		return;
+	case K_ITEM:
+		set_item(L, r, v, (struct config_item *)(void *)((char *)L->c + r->off));
 		return;
 	default:
 		break;
@@ -364,6 +415,7 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 	FILE *f;
 
 	err[0] = '\0';
+	snprintf(c->path, sizeof(c->path), "%s", path);
 	f = fopen(path, "rb");
 	if (!f) {
 		problem(&L, NULL, "cannot open: %s", strerror(errno));

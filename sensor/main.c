@@ -9,6 +9,7 @@
 
 #include "capture.h"
 #include "config.h"
+#include "enrich.h"
 #include "pipeline.h"
 
 #ifndef EGRESSD_VERSION
@@ -58,6 +59,40 @@ static void usage(FILE *f)
 }
 
 enum { OPT_HOME_NET = 256, OPT_FLOWS, OPT_STATS };
+
+#ifndef EGRESSD_DATADIR
+#define EGRESSD_DATADIR "/usr/local/share/egressd"
+#endif
+
+/* The category lists when the configuration names none: the installed ones, or, for
+ * build/egressd run from a checkout, the checkout's rules/lists. */
+static void default_lists(struct config *cfg)
+{
+	char exe[200], cand[240];
+	ssize_t n;
+
+	if (cfg->lists.text[0])
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(cand, sizeof(cand), "%s/../rules/lists", exe);
+			if (access(cand, R_OK) == 0 && strstr(exe, "/build")) {
+				snprintf(cfg->lists.text, sizeof(cfg->lists.text), "%s", cand);
+				return;
+			}
+			snprintf(cand, sizeof(cand), "%s/../../rules/lists", exe); /* build/asan */
+			if (access(cand, R_OK) == 0 && strstr(exe, "/build")) {
+				snprintf(cfg->lists.text, sizeof(cfg->lists.text), "%s", cand);
+				return;
+			}
+		}
+	}
+	snprintf(cfg->lists.text, sizeof(cfg->lists.text), "%s", EGRESSD_DATADIR "/rules/lists");
+}
 
 int main(int argc, char **argv)
 {
@@ -158,7 +193,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "egressd: --home-net: %s\n", err);
 		return EX_USAGE_;
 	}
+	default_lists(&cfg);
 	if (check) {
+		/* the values only the stages understand: lists, tenants, databases */
+		err[0] = '\0';
+		struct enrich *e = enrich_create(&cfg, err, sizeof(err));
+		if (!e) {
+			fputs(err, stderr);
+			fprintf(stderr, "egressd: the configuration has problems\n");
+			return EX_CONFIG_;
+		}
+		enrich_destroy(e);
 		if (verbosity)
 			fprintf(stderr, "egressd: configuration %s is valid\n",
 				config_path ? config_path : "(built-in defaults)");
@@ -182,10 +227,15 @@ int main(int argc, char **argv)
 		return EX_CONFIG_;
 	}
 	if (!pipeline_init(&p, &cfg, flows, out, err, sizeof(err))) {
-		fprintf(stderr, "egressd: %s\n", err);
+		fputs(err, stderr);
+		if (err[0] && err[strlen(err) - 1] != '\n')
+			fputc('\n', stderr);
 		output_close(out);
-		return EX_SOFTWARE_;
+		/* configuration values (lists, tenants, databases) or memory */
+		return strstr(err, "memory") ? EX_SOFTWARE_ : EX_CONFIG_;
 	}
+	if (verbosity && enrich_warning(p.enrich))
+		fprintf(stderr, "egressd: warning: %s\n", enrich_warning(p.enrich));
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

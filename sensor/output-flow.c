@@ -114,13 +114,36 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 	json_u64(&j, "packets", f->pkts[o]);
 	json_obj_end(&j);
 
+	size_t dlen;
+	const char *dname = names_get(p->names, l7_destination_name(s), &dlen);
+	struct enrich_result er;
+	enrich_destination(p->enrich, k->family, k->addr[r], dname, dname ? dlen : 0, &er);
+
 	json_obj_begin(&j, "destination");
 	json_ip(&j, "ip", k->family, k->addr[r]);
 	if (ports)
 		json_u64(&j, "port", k->port[r]);
 	json_u64(&j, "bytes", f->ip_bytes[r]);
 	json_u64(&j, "packets", f->pkts[r]);
-	name_field(&j, p->names, "domain", l7_destination_name(s));
+	if (dname)
+		json_strn(&j, "domain", dname, dlen);
+	if (er.registered_domain[0])
+		json_str(&j, "registered_domain", er.registered_domain);
+	if (er.has_geo && er.geo.country[0]) {
+		json_obj_begin(&j, "geo");
+		json_str(&j, "country_iso_code", er.geo.country);
+		json_obj_end(&j);
+	}
+	if (er.has_geo && er.geo.asn) {
+		json_obj_begin(&j, "as");
+		json_u64(&j, "number", er.geo.asn);
+		if (er.geo.as_org[0]) {
+			json_obj_begin(&j, "organization");
+			json_str(&j, "name", er.geo.as_org);
+			json_obj_end(&j);
+		}
+		json_obj_end(&j);
+	}
 	json_obj_end(&j);
 
 	json_obj_begin(&j, "network");
@@ -177,6 +200,18 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 	json_obj_end(&j);
 
 	json_obj_begin(&j, "egressd");
+	if (er.category)
+		json_str(&j, "category", enrich_category_name(er.category));
+	if (er.has_tenant) {
+		json_obj_begin(&j, "cloud");
+		json_str(&j, "provider", er.tenant.provider);
+		json_str(&j, "service", er.tenant.service);
+		json_str(&j, "tenant", er.tenant.tenant);
+		json_bool(&j, "own_tenant", er.own_tenant);
+		json_obj_end(&j);
+	}
+	if (er.allowlisted)
+		json_bool(&j, "allowlisted", true);
 	json_obj_begin(&j, "flow");
 	json_u64(&j, "id", f->id);
 	json_u64(&j, "source_payload_bytes", f->payload_bytes[o]);

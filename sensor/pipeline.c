@@ -19,6 +19,10 @@ bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
+	err[0] = '\0';
+	p->enrich = enrich_create(cfg, err, errlen);
+	if (!p->enrich)
+		return false;
 	p->out = out;
 	p->emit_flows = emit_flows;
 	decoder_init(&p->dec, &p->anom);
@@ -167,6 +171,8 @@ void pipeline_destroy(struct pipeline *p)
 	dns_cache_destroy(p->dns);
 	names_destroy(p->names);
 	frag_table_destroy(p->frags);
+	enrich_destroy(p->enrich);
+	p->enrich = NULL;
 	p->flows = NULL;
 	p->l7 = NULL;
 	p->dns = NULL;

@@ -1,0 +1,160 @@
+/* enrich.c: destination enrichment (see enrich.h): one context over the public suffix
+ * list, the category lists, the allowlist, the organisation's own cloud tenants and the
+ * GeoIP databases. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enrich.h"
+
+#define ENRICH_PER_CATEGORY 65536
+
+struct enrich {
+	struct enrich_psl *psl;
+	struct enrich_categories cats;
+	bool cats_ok;
+	struct domain_set *allow;
+	struct netset allow_cidrs;
+	struct tenant_set *own;
+	struct geoip *geo;
+	char lists_dir[256];
+	char warning[512];
+};
+
+__attribute__((format(printf, 5, 6)))
+static void problem(char *err, size_t errlen, const struct config *cfg,
+		    const struct config_item *it, const char *fmt, ...)
+{
+	size_t used = strlen(err);
+	if (used + 2 >= errlen)
+		return;
+	if (cfg->path[0] && it && it->line)
+		snprintf(err + used, errlen - used, "%s:%u:%u: ", cfg->path, it->line, it->col);
+	used = strlen(err);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err + used, errlen - used, fmt, ap);
+	va_end(ap);
+	used = strlen(err);
+	if (used + 1 < errlen) {
+		err[used] = '\n';
+		err[used + 1] = '\0';
+	}
+}
+
+struct enrich *enrich_create(const struct config *cfg, char *err, size_t errlen)
+{
+	struct enrich *e = calloc(1, sizeof(*e));
+	char msg[512];
+	size_t start = strlen(err);
+
+	if (!e) {
+		snprintf(err + start, errlen - start, "out of memory\n");
+		return NULL;
+	}
+	msg[0] = '\0';
+	e->psl = enrich_psl_open(msg, sizeof(msg));
+	if (!e->psl)
+		problem(err, errlen, cfg, NULL, "public suffix list: %s", msg);
+	else if (msg[0]) /* fell back to libpsl's built-in list */
+		snprintf(e->warning, sizeof(e->warning), "public suffix list: %s", msg);
+
+	snprintf(e->lists_dir, sizeof(e->lists_dir), "%s", cfg->lists.text);
+	e->cats_ok = enrich_categories_init(&e->cats, ENRICH_PER_CATEGORY);
+	if (!e->cats_ok) {
+		problem(err, errlen, cfg, NULL, "out of memory for the category lists");
+	} else if (cfg->lists.text[0]) {
+		size_t used = strlen(err);
+		if (enrich_categories_load_dir(&e->cats, cfg->lists.text, err + used,
+					       errlen - used) > 0 &&
+		    cfg->lists.line) {
+			problem(err, errlen, cfg, &cfg->lists, "lists: the category lists in %s have "
+				"problems (above)", cfg->lists.text);
+		}
+	}
+
+	e->allow = domain_set_create(cfg->allow_domains.n > 0 ? (uint32_t)cfg->allow_domains.n : 1);
+	if (!e->allow)
+		problem(err, errlen, cfg, NULL, "out of memory for the allowlist");
+	for (int i = 0; e->allow && i < cfg->allow_domains.n; i++) {
+		const struct config_item *it = &cfg->allow_domains.v[i];
+		if (domain_set_add(e->allow, it->text, msg, sizeof(msg)) < 0)
+			problem(err, errlen, cfg, it, "allowlist.domains: %s", msg);
+	}
+	e->allow_cidrs = cfg->allow_cidrs;
+
+	e->own = tenant_set_create(cfg->own_tenants.n > 0 ? (uint32_t)cfg->own_tenants.n : 1);
+	if (!e->own)
+		problem(err, errlen, cfg, NULL, "out of memory for cloud.own_tenants");
+	for (int i = 0; e->own && i < cfg->own_tenants.n; i++) {
+		const struct config_item *it = &cfg->own_tenants.v[i];
+		struct enrich_tenant t;
+		if (!enrich_tenant_parse_config(it->text, &t, msg, sizeof(msg)) ||
+		    tenant_set_add(e->own, &t, msg, sizeof(msg)) < 0)
+			problem(err, errlen, cfg, it, "cloud.own_tenants: %s", msg);
+	}
+
+	if (cfg->geoip_country.text[0] || cfg->geoip_asn.text[0]) {
+		e->geo = geoip_open(cfg->geoip_country.text[0] ? cfg->geoip_country.text : NULL,
+				    cfg->geoip_asn.text[0] ? cfg->geoip_asn.text : NULL, msg,
+				    sizeof(msg));
+		if (!e->geo) {
+			const struct config_item *it = cfg->geoip_country.text[0] &&
+							       strstr(msg, cfg->geoip_country.text) ?
+							       &cfg->geoip_country : &cfg->geoip_asn;
+			problem(err, errlen, cfg, it, "geoip: %s", msg);
+		}
+	}
+	if (strlen(err) > start) {
+		enrich_destroy(e);
+		return NULL;
+	}
+	return e;
+}
+
+void enrich_destroy(struct enrich *e)
+{
+	if (!e)
+		return;
+	enrich_psl_close(e->psl);
+	if (e->cats_ok)
+		enrich_categories_free(&e->cats);
+	domain_set_destroy(e->allow);
+	tenant_set_destroy(e->own);
+	geoip_close(e->geo);
+	free(e);
+}
+
+const char *enrich_warning(const struct enrich *e)
+{
+	return e->warning[0] ? e->warning : NULL;
+}
+
+const char *enrich_lists_dir(const struct enrich *e)
+{
+	return e->lists_dir;
+}
+
+void enrich_destination(const struct enrich *e, int family, const uint8_t addr[16],
+			const char *name, size_t len, struct enrich_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len) {
+		if (!enrich_registered_domain(e->psl, name, len, out->registered_domain,
+					      sizeof(out->registered_domain)))
+			out->registered_domain[0] = '\0';
+		out->category = enrich_category_of(&e->cats, name, len, NULL);
+		out->has_tenant = enrich_cloud_tenant(name, len, &out->tenant);
+		if (out->has_tenant)
+			out->own_tenant = tenant_set_contains(e->own, &out->tenant);
+		/* a provider on the allowlist does not cover its tenants: T1537 compares
+		 * tenants, so only the own-tenant list clears a tenant */
+		if (domain_set_match(e->allow, name, len) && (!out->has_tenant || out->own_tenant))
+			out->allowlisted = true;
+	}
+	if (netset_contains(&e->allow_cidrs, family, addr))
+		out->allowlisted = true;
+	if (e->geo)
+		out->has_geo = geoip_lookup(e->geo, family, addr, &out->geo);
+}
