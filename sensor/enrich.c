@@ -19,7 +19,7 @@ struct enrich {
 	struct tenant_set *own;
 	struct geoip *geo;
 	char lists_dir[256];
-	char warning[512];
+	char warning[640];
 };
 
 __attribute__((format(printf, 5, 6)))
