@@ -49,6 +49,12 @@ struct config {
 	struct config_items own_tenants;
 	struct config_item geoip_country, geoip_asn; /* text "" = none */
 	struct config_item lists;		     /* category lists directory */
+	/* detection */
+	uint32_t learning_period_s;
+	struct config_item baseline_path;
+	uint32_t baseline_new_for_s, baseline_expire_s, baseline_max, baseline_save_s;
+	struct config_items rules; /* file patterns; none: the default packs */
+	uint32_t windows_max, tunnels_max, checkpoint_bytes;
 	/* outputs: "stdout" or "file:PATH" */
 	int noutputs;
 	char outputs[CONFIG_MAX_OUTPUTS][512];

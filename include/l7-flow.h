@@ -59,9 +59,16 @@ struct l7_flow {
 #define L7_TLS_F_TLS13 0x01
 #define L7_TLS_F_ECH 0x02
 
+/* Called for every DNS query (not response) an L7 parser reads, with the query's
+ * sender: later stages (DNS tunnel detection) hook in here without l7 knowing them. */
+typedef void (*l7_dns_query_fn)(void *ctx, int family, const uint8_t src[16],
+				const char *qname, size_t qlen, uint16_t qtype, uint64_t now_us);
+
 struct l7_config {
 	uint32_t buffers;     /* reassembly buffers (also hold QUIC Initial CRYPTO streams) */
 	uint32_t buffer_size; /* bytes each; QUIC needs sizeof(struct l7_quic_crypto) */
+	l7_dns_query_fn on_dns_query; /* may be NULL */
+	void *ctx;
 };
 
 struct l7_stats {

@@ -12,6 +12,7 @@
 #include "anomaly.h"
 #include "config.h"
 #include "decode.h"
+#include "detect.h"
 #include "enrich.h"
 #include "flow-frag.h"
 #include "flow.h"
@@ -19,6 +20,11 @@
 #include "l7-flow.h"
 #include "names.h"
 #include "output.h"
+
+#ifndef EGRESSD_VERSION
+#define EGRESSD_VERSION "0.1.0"
+#endif
+#define EGRESSD_VERSION_STR EGRESSD_VERSION
 
 struct pipeline {
 	struct config cfg;
@@ -30,6 +36,10 @@ struct pipeline {
 	struct dns_cache *dns;
 	struct l7 *l7;
 	struct enrich *enrich;
+	struct ruleset_list rules;
+	struct detect *detect;
+	uint64_t next_tick_us;
+	bool baseline_warning; /* err of pipeline_init holds a warning about the baseline */
 	struct output *out; /* borrowed */
 	bool emit_flows;
 	uint64_t now_us;
@@ -40,14 +50,19 @@ struct pipeline {
 /* Build every stage from cfg. Returns false with the problems in err (configuration
  * problems name the file, line and column). */
 bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows,
-		   struct output *out, char *err, size_t errlen);
+		   bool learn_only, struct output *out, char *err, size_t errlen);
+
+/* Load the rules named by cfg (or the default packs) into l; the problems go to err. */
+int pipeline_load_rules(const struct config *cfg, struct ruleset_list *l, char *err,
+			size_t errlen);
 
 /* capture_fn: one frame. ctx is the struct pipeline. */
 void pipeline_packet(void *ctx, int linktype, uint64_t ts_us, const uint8_t *data,
 		     uint32_t caplen, uint32_t wirelen);
 
-/* End of input: every open flow ends (and is written, with --flows). */
-void pipeline_finish(struct pipeline *p);
+/* End of input: every open flow ends (and is written, with --flows); the baseline is
+ * saved. Returns false with a message in err if saving failed. */
+bool pipeline_finish(struct pipeline *p, char *err, size_t errlen);
 
 /* Counters as "name value" lines. */
 void pipeline_print_stats(const struct pipeline *p, FILE *f);

@@ -48,11 +48,22 @@ static const struct row rows[] = {
 	{ "geoip.country", K_ITEM, 0, 0, OFF(geoip_country), 0 },
 	{ "geoip.asn", K_ITEM, 0, 0, OFF(geoip_asn), 0 },
 	{ "lists", K_ITEM, 0, 0, OFF(lists), 0 },
+	{ "learning_period", K_DURATION_S, 0, 365 * 86400, OFF(learning_period_s), 0 },
+	{ "baseline.path", K_ITEM, 0, 0, OFF(baseline_path), 0 },
+	{ "baseline.new_for", K_DURATION_S, 1, 365 * 86400, OFF(baseline_new_for_s), 0 },
+	{ "baseline.expire_after", K_DURATION_S, 0, 3650u * 86400u, OFF(baseline_expire_s), 0 },
+	{ "baseline.max_entries", K_UINT, 16, 1u << 24, OFF(baseline_max), 0 },
+	{ "baseline.save_interval", K_DURATION_S, 0, 86400, OFF(baseline_save_s), 0 },
+	{ "rules", K_ITEMS, 0, 0, OFF(rules), 0 },
+	{ "detection.windows", K_UINT, 16, 1u << 24, OFF(windows_max), 0 },
+	{ "detection.tunnels", K_UINT, 16, 1u << 20, OFF(tunnels_max), 0 },
+	{ "detection.checkpoint", K_SIZE, 1, 1u << 30, OFF(checkpoint_bytes), 0 },
 	{ "outputs", K_OUTPUTS, 0, 0, 0, 0 },
 };
 
 /* Sections: keys that hold a mapping of rows. */
-static const char *const sections[] = { "flows", "l7", "allowlist", "cloud", "geoip" };
+static const char *const sections[] = { "flows", "l7", "allowlist", "cloud", "geoip",
+					 "baseline", "detection" };
 
 void config_defaults(struct config *c)
 {
@@ -74,6 +85,14 @@ void config_defaults(struct config *c)
 	c->dns_cache = 262144;
 	c->dns_min_ttl_s = 60;
 	c->dns_max_ttl_s = 86400;
+	c->learning_period_s = 0;
+	c->baseline_new_for_s = 7 * 86400;
+	c->baseline_expire_s = 90 * 86400;
+	c->baseline_max = 1000000;
+	c->baseline_save_s = 300;
+	c->windows_max = 65536;
+	c->tunnels_max = 8192;
+	c->checkpoint_bytes = 65536;
 }
 
 bool config_parse_duration_ms(const char *s, uint64_t *ms)

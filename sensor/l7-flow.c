@@ -254,8 +254,8 @@ static void smtp_lines(struct l7 *l, struct l7_flow *s, const uint8_t *p, size_t
 
 /* partial: the capture holds only the start of the message (a first IP fragment, a
  * short snaplen): what is there is used, running out of bytes is not an anomaly. */
-static void dns_message(struct l7 *l, struct l7_flow *s, const uint8_t *p, size_t n,
-			bool partial, uint64_t now_us)
+static void dns_message(struct l7 *l, struct l7_flow *s, const struct pkt_layer *pl,
+			const uint8_t *p, size_t n, bool partial, uint64_t now_us)
 {
 	struct l7_dns_msg m;
 	enum l7_result r = l7_dns_parse(p, n, &m);
@@ -270,8 +270,12 @@ static void dns_message(struct l7 *l, struct l7_flow *s, const uint8_t *p, size_
 		set_name(l, &s->dns_qname, m.qname, qlen);
 		s->dns_qtype = m.qtype;
 	}
-	if (!m.qr)
+	if (!m.qr) {
+		if (l->cfg.on_dns_query)
+			l->cfg.on_dns_query(l->cfg.ctx, pl->family, pl->src, m.qname, qlen, m.qtype,
+					    now_us);
 		return;
+	}
 	s->dns_rcode = m.rcode;
 	if (m.n_addrs == 0)
 		return;
@@ -305,7 +309,7 @@ static void dns_packet(struct l7 *l, struct flow *f, struct l7_flow *s,
 		n = mlen;
 		partial = false;
 	}
-	dns_message(l, s, p, n, partial, now_us);
+	dns_message(l, s, pl, p, n, partial, now_us);
 }
 
 /* ---- TLS ClientHello and HTTP request: reassembled from the initiator's bytes ---- */

@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		"      --flows           write one JSON record per finished flow\n"
 		"  -T, --check-config    load the configuration, report every problem, exit\n"
 		"      --stats           print counters to standard error at exit\n"
+		"      --learn-only      fill the baseline of seen destinations, never alert\n"
 		"  -q, --quiet           only errors on standard error\n"
 		"  -v, --verbose         more detail on standard error\n"
 		"  -V, --version         print the version\n"
@@ -58,7 +59,7 @@ static void usage(FILE *f)
 		"78 configuration error. See egressd(8) and README.md.\n");
 }
 
-enum { OPT_HOME_NET = 256, OPT_FLOWS, OPT_STATS };
+enum { OPT_HOME_NET = 256, OPT_FLOWS, OPT_STATS, OPT_LEARN_ONLY };
 
 #ifndef EGRESSD_DATADIR
 #define EGRESSD_DATADIR "/usr/local/share/egressd"
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
 		{ "flows", no_argument, NULL, OPT_FLOWS },
 		{ "check-config", no_argument, NULL, 'T' },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "learn-only", no_argument, NULL, OPT_LEARN_ONLY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -114,7 +116,7 @@ int main(int argc, char **argv)
 	char *outputs[OUTPUT_MAX];
 	int nfiles = 0, noutputs = 0, verbosity = 1;
 	const char *config_path = NULL, *filter = NULL, *home_net = NULL;
-	bool flows = false, check = false, stats = false;
+	bool flows = false, check = false, stats = false, learn_only = false;
 	static char err[16384];
 	static struct config cfg;
 	static struct pipeline p;
@@ -153,6 +155,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STATS:
 			stats = true;
+			break;
+		case OPT_LEARN_ONLY:
+			learn_only = true;
 			break;
 		case 'q':
 			verbosity = 0;
@@ -198,11 +203,18 @@ int main(int argc, char **argv)
 		/* the values only the stages understand: lists, tenants, databases */
 		err[0] = '\0';
 		struct enrich *e = enrich_create(&cfg, err, sizeof(err));
-		if (!e) {
+		struct ruleset_list rl;
+		int rp = pipeline_load_rules(&cfg, &rl, err, sizeof(err));
+		if (!e || rp > 0) {
 			fputs(err, stderr);
 			fprintf(stderr, "egressd: the configuration has problems\n");
+			enrich_destroy(e);
+			rules_free(&rl);
 			return EX_CONFIG_;
 		}
+		if (verbosity)
+			fprintf(stderr, "egressd: %d rule%s loaded\n", rl.n, rl.n == 1 ? "" : "s");
+		rules_free(&rl);
 		enrich_destroy(e);
 		if (verbosity)
 			fprintf(stderr, "egressd: configuration %s is valid\n",
@@ -226,7 +238,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "egressd: %s\n", err);
 		return EX_CONFIG_;
 	}
-	if (!pipeline_init(&p, &cfg, flows, out, err, sizeof(err))) {
+	err[0] = '\0';
+	if (!pipeline_init(&p, &cfg, flows, learn_only, out, err, sizeof(err))) {
 		fputs(err, stderr);
 		if (err[0] && err[strlen(err) - 1] != '\n')
 			fputc('\n', stderr);
@@ -234,6 +247,8 @@ int main(int argc, char **argv)
 		/* configuration values (lists, tenants, databases) or memory */
 		return strstr(err, "memory") ? EX_SOFTWARE_ : EX_CONFIG_;
 	}
+	if (p.baseline_warning)
+		fprintf(stderr, "egressd: warning: %s\n", err);
 	if (verbosity && enrich_warning(p.enrich))
 		fprintf(stderr, "egressd: warning: %s\n", enrich_warning(p.enrich));
 
@@ -264,7 +279,11 @@ int main(int argc, char **argv)
 		rc = EX_USAGE_;
 		break;
 	}
-	pipeline_finish(&p);
+	if (!pipeline_finish(&p, err, sizeof(err))) {
+		fprintf(stderr, "egressd: saving the baseline: %s\n", err);
+		if (rc == EX_OK_)
+			rc = EX_IOERR_;
+	}
 	if (stats) {
 		fprintf(stderr, "%-44s %llu\n", "capture.files", (unsigned long long)cs.files);
 		fprintf(stderr, "%-44s %llu\n", "capture.packets", (unsigned long long)cs.packets);

@@ -1,4 +1,5 @@
 /* pipeline.c: glue between the stages, per frame (see pipeline.h). */
+#include <glob.h>
 #include <string.h>
 
 #include "pipeline.h"
@@ -6,14 +7,63 @@
 static void on_flow_end(void *ctx, struct flow *f, enum flow_end why)
 {
 	struct pipeline *p = ctx;
+	if (why == FLOW_END_ACTIVE)
+		detect_flow_restart(p->detect, f, p->now_us);
+	else
+		detect_flow(p->detect, f, p->now_us, true);
 	if (p->emit_flows)
 		output_flow_record(p, f, why);
 	if (why != FLOW_END_ACTIVE)
 		l7_flow_end(p->l7, f);
 }
 
+static void on_alert(void *ctx, const struct alert *a)
+{
+	struct pipeline *p = ctx;
+	static char buf[16384];
+	size_t n = alert_json(a, p->cfg.sensor_name, EGRESSD_VERSION_STR, buf, sizeof(buf));
+	output_line(p->out, buf, n);
+}
+
+static void on_dns_query(void *ctx, int family, const uint8_t src[16], const char *qname,
+			 size_t qlen, uint16_t qtype, uint64_t now_us)
+{
+	struct pipeline *p = ctx;
+	detect_dns_query(p->detect, family, src, qname, qlen, qtype, now_us);
+}
+
+int pipeline_load_rules(const struct config *cfg, struct ruleset_list *l, char *err,
+			size_t errlen)
+{
+	int problems = 0;
+	memset(l, 0, sizeof(*l));
+	if (cfg->rules.n == 0) {
+		char pat[300];
+		snprintf(pat, sizeof(pat), "%s/../*.yaml", cfg->lists.text);
+		size_t used = strlen(err);
+		return rules_load_glob(l, pat, err + used, errlen - used);
+	}
+	for (int i = 0; i < cfg->rules.n; i++) {
+		size_t used = strlen(err);
+		int n = rules_load_glob(l, cfg->rules.v[i].text, err + used, errlen - used);
+		if (n && cfg->path[0] && strstr(err + used, cfg->rules.v[i].text) == err + used) {
+			/* a pattern matching nothing: say where it was written */
+			char tmp[700];
+			snprintf(tmp, sizeof(tmp), "%s:%u:%u: rules: ", cfg->path, cfg->rules.v[i].line,
+				 cfg->rules.v[i].col);
+			size_t tl = strlen(tmp), rest = strlen(err + used);
+			if (used + tl + rest + 1 < errlen) {
+				memmove(err + used + tl, err + used, rest + 1);
+				memcpy(err + used, tmp, tl);
+			}
+		}
+		problems += n;
+	}
+	return problems;
+}
+
 bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows,
-		   struct output *out, char *err, size_t errlen)
+		   bool learn_only, struct output *out, char *err, size_t errlen)
 {
 	struct flow_table_config fc;
 
@@ -23,6 +73,10 @@ bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows
 	p->enrich = enrich_create(cfg, err, errlen);
 	if (!p->enrich)
 		return false;
+	if (pipeline_load_rules(cfg, &p->rules, err, errlen) > 0) {
+		pipeline_destroy(p);
+		return false;
+	}
 	p->out = out;
 	p->emit_flows = emit_flows;
 	decoder_init(&p->dec, &p->anom);
@@ -35,7 +89,7 @@ bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows
 	fc.timeout_s[FLOW_LIST_ICMP] = cfg->icmp_timeout_s;
 	fc.timeout_s[FLOW_LIST_OTHER] = cfg->other_timeout_s;
 	fc.active_timeout_s = cfg->active_timeout_s;
-	fc.ext_size = sizeof(struct l7_flow);
+	fc.ext_size = DETECT_FLOW_EXT_SIZE;
 	p->flows = flow_table_create(&fc, on_flow_end, p, err, errlen);
 	if (!p->flows)
 		goto fail;
@@ -47,7 +101,26 @@ bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows
 				  p->names);
 	if (!p->dns)
 		goto oom;
-	struct l7_config lc = { cfg->reassembly_buffers, cfg->reassembly_buffer_size };
+	struct detect_config dc = {
+		.learning_period_us = (uint64_t)cfg->learning_period_s * 1000000u,
+		.new_for_us = (uint64_t)cfg->baseline_new_for_s * 1000000u,
+		.baseline_expire_us = (uint64_t)cfg->baseline_expire_s * 1000000u,
+		.baseline_max = cfg->baseline_max,
+		.baseline_path = cfg->baseline_path.text,
+		.windows_max = cfg->windows_max,
+		.tunnels_max = cfg->tunnels_max,
+		.checkpoint_bytes = cfg->checkpoint_bytes,
+		.save_interval_s = cfg->baseline_save_s,
+		.learn_only = learn_only,
+	};
+	p->detect = detect_create(&dc, &p->rules, p->enrich, &p->cfg.home_net, p->names, on_alert,
+				  p, 0, err, errlen);
+	if (!p->detect)
+		goto fail;
+	if (err[0]) /* a corrupt baseline was set aside: say so, and go on */
+		p->baseline_warning = true;
+	struct l7_config lc = { cfg->reassembly_buffers, cfg->reassembly_buffer_size,
+				on_dns_query, p };
 	p->l7 = l7_create(&lc, p->names, p->dns, &p->anom);
 	if (!p->l7)
 		goto oom;
@@ -100,14 +173,26 @@ void pipeline_packet(void *ctx, int linktype, uint64_t ts_us, const uint8_t *dat
 		struct flow *f = flow_table_update(p->flows, l, ts_us, &side, &created);
 		if (pend.pkts)
 			flow_account(f, side, pend.pkts, pend.ip_bytes, pend.payload_bytes);
-		if (l->frag != PKT_FRAG_LATER)
+		if (l->frag != PKT_FRAG_LATER) {
 			l7_packet(p->l7, f, l, side, created, ts_us);
+			/* ICMP echo request (v4 type 8, v6 128): tunnel measures */
+			if ((l->proto == 1 && l->sport == 8) || (l->proto == 58 && l->sport == 128))
+				detect_icmp_echo(p->detect, l->family, l->src, l->dst, l->payload,
+						 l->payload_cap, l->payload_bytes, ts_us);
+		}
+		detect_flow(p->detect, f, ts_us, false);
+	}
+	if (ts_us >= p->next_tick_us) {
+		detect_tick(p->detect, ts_us);
+		p->next_tick_us = ts_us + 1000000u;
 	}
 }
 
-void pipeline_finish(struct pipeline *p)
+bool pipeline_finish(struct pipeline *p, char *err, size_t errlen)
 {
 	flow_table_flush(p->flows);
+	detect_finish(p->detect);
+	return detect_save(p->detect, err, errlen) == 0;
 }
 
 static void stat_line(FILE *f, const char *name, uint64_t v)
@@ -143,6 +228,15 @@ void pipeline_print_stats(const struct pipeline *p, FILE *f)
 	stat_line(f, "dns_cache.evicted", ds->evicted);
 	stat_line(f, "dns_cache.hits", ds->hits);
 	stat_line(f, "names.live", names_count(p->names));
+	const struct detect_stats *dst = detect_stats(p->detect);
+	stat_line(f, "detect.rules", (uint64_t)p->rules.n);
+	stat_line(f, "detect.evaluations", dst->evaluations);
+	stat_line(f, "detect.alerts", dst->alerts);
+	stat_line(f, "detect.suppressed", dst->suppressed);
+	stat_line(f, "detect.learning_silenced", dst->learning_silenced);
+	stat_line(f, "detect.allowlisted_flows", dst->allowlisted_flows);
+	stat_line(f, "detect.baseline_saves", dst->baseline_saves);
+	stat_line(f, "detect.baseline_save_errors", dst->baseline_save_errors);
 	uint64_t total = 0;
 	for (int a = 0; a < ANOM__COUNT; a++)
 		total += p->anom.n[a];
@@ -167,6 +261,9 @@ void pipeline_destroy(struct pipeline *p)
 		p->emit_flows = emit;
 	}
 	flow_table_destroy(p->flows);
+	detect_destroy(p->detect);
+	p->detect = NULL;
+	rules_free(&p->rules);
 	l7_destroy(p->l7);
 	dns_cache_destroy(p->dns);
 	names_destroy(p->names);

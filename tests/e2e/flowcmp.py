@@ -18,8 +18,16 @@ def run(args, **kw):
 def flows_of(capture, extra=()):
     """Flow records of a capture, parsed, plus the stats text."""
     p = run(["-r", capture, "--flows", "--stats", "-q"] + list(extra))
-    recs = [json.loads(line) for line in p.stdout.splitlines()]
+    docs = [json.loads(line) for line in p.stdout.splitlines()]
+    recs = [d for d in docs if d["event"].get("dataset") == "egressd.flow"]
     return p, recs
+
+
+def alerts_of(capture, extra=()):
+    """Alerts (and alert updates) of a capture, parsed, plus the process."""
+    p = run(["-r", capture, "--stats", "-q"] + list(extra))
+    docs = [json.loads(line) for line in p.stdout.splitlines()]
+    return p, [d for d in docs if d["event"]["kind"] == "alert"]
 
 
 def canon_ip(s):

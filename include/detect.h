@@ -1,0 +1,103 @@
+/* detect.h: the detection engine: YAML rules evaluated as flow counters change (not only
+ * when flows end), over sliding windows of egress volume, against the seen-destination
+ * baseline, and over DNS and ICMP tunnel measures. Fires alerts through a callback.
+ *
+ * Egress is what the internal host (home_net) sends to an external one, whoever opened
+ * the flow. A flow is evaluated when its egress grew by `checkpoint_bytes` since the last
+ * evaluation, and when it ends; windows and the baseline run on packet time.
+ * The engine keeps per-flow state in the flow's extension area after struct l7_flow
+ * (DETECT_FLOW_EXT_SIZE bytes).
+ */
+#ifndef EGRESSD_DETECT_H
+#define EGRESSD_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "detect-rules.h"
+#include "enrich.h"
+#include "flow.h"
+#include "l7-flow.h"
+#include "names.h"
+#include "netset.h"
+
+struct detect_config {
+	uint64_t learning_period_us; /* new-destination conditions stay silent this long */
+	uint64_t new_for_us;	     /* "new" for this long after first sight */
+	uint64_t baseline_expire_us; /* forget destinations not seen for this long (0: never) */
+	uint32_t baseline_max;
+	const char *baseline_path;   /* NULL or "": not persisted */
+	uint32_t windows_max;
+	uint32_t tunnels_max;
+	uint32_t checkpoint_bytes;
+	uint32_t save_interval_s;    /* packet time between baseline saves */
+	bool learn_only;	     /* fill the baseline, never alert */
+};
+
+struct detect_stats {
+	uint64_t evaluations, alerts, suppressed, allowlisted_flows, learning_silenced;
+	uint64_t baseline_saves, baseline_save_errors;
+};
+
+/* Per-flow state, in the flow's extension area after struct l7_flow. */
+struct detect_flow {
+	uint64_t given_out, given_in, given_pkts; /* already added to windows */
+	uint8_t egress;	     /* 0 undecided, 1 egress, 2 not egress */
+	uint8_t out_side;    /* canonical side of the internal host */
+	uint8_t enriched;
+	uint8_t counted;     /* counted as a flow in the windows */
+	uint8_t category;
+	uint8_t tenant;	     /* 0 none, 1 own, 2 foreign */
+	uint8_t allowlisted;
+	uint8_t newbits;     /* DETECT_NEW_*: new for this host / the site, per grain */
+	char country[3];
+	uint32_t asn;
+	uint32_t regdom;     /* interned names, released at flow end */
+	uint32_t tenant_name;
+	uint64_t first_seen[3]; /* per grain (destination, registered domain, tenant): host */
+};
+
+#define DETECT_FLOW_EXT_SIZE (sizeof(struct l7_flow) + sizeof(struct detect_flow))
+
+typedef void (*detect_alert_fn)(void *ctx, const struct alert *a);
+
+struct detect;
+
+/* rules is borrowed and must outlive the engine. The baseline is loaded from
+ * cfg->baseline_path (a corrupt file is set aside and reported in err as a warning:
+ * the engine is still created). NULL with a message in err on failure. */
+struct detect *detect_create(const struct detect_config *cfg, const struct ruleset_list *rules,
+			     const struct enrich *enrich, const struct netset *home,
+			     struct names *names, detect_alert_fn fn, void *ctx, uint64_t now_us,
+			     char *err, size_t errlen);
+
+/* Evaluate flow f if its egress passed the next checkpoint (or always when ended). */
+void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended);
+
+/* The flow reached its active timeout: evaluate it, then its counters start again. */
+void detect_flow_restart(struct detect *d, struct flow *f, uint64_t now_us);
+
+/* A DNS query name sent by src (any resolver, internal ones included). */
+void detect_dns_query(struct detect *d, int family, const uint8_t src[16], const char *qname,
+		      size_t qlen, uint16_t qtype, uint64_t now_us);
+
+/* An ICMP/ICMPv6 echo request from src to dst. */
+void detect_icmp_echo(struct detect *d, int family, const uint8_t src[16],
+		      const uint8_t dst[16], const uint8_t *payload, size_t caplen,
+		      uint32_t payload_len, uint64_t now_us);
+
+/* Packet time passed: baseline expiry and periodic saves. */
+void detect_tick(struct detect *d, uint64_t now_us);
+
+/* End of input: the updates of alerts still in their suppression period go out. */
+void detect_finish(struct detect *d);
+
+/* Save the baseline (at exit). 0, or -1 with a message. */
+int detect_save(struct detect *d, char *err, size_t errlen);
+
+void detect_destroy(struct detect *d);
+const struct detect_stats *detect_stats(const struct detect *d);
+
+#endif

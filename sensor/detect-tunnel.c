@@ -1,0 +1,600 @@
+/* detect-tunnel.c: per-key sliding-window measures for DNS and ICMP tunnel detection
+ * (32 time buckets per entry, a bounded set of name hashes per DNS entry) in a fixed
+ * pool shared by both kinds, chained hash on SipHash-1-3 with a random key, LRU eviction
+ * when full. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect-tunnel.h"
+#include "siphash.h"
+
+#define NONE UINT32_MAX
+#define US_PER_S_OVER_BUCKETS 31250u /* 1 s / TUNNEL_BUCKETS, exact */
+
+enum tunnel_kind {
+	TUNNEL_KIND_DNS = 1,
+	TUNNEL_KIND_ICMP = 2,
+};
+
+/* kind, family, source, then the registered domain (DNS) or destination (ICMP) */
+#define KEY_HDR 18
+#define TUNNEL_KEY_MAX (KEY_HDR + TUNNEL_NAME_MAX)
+
+_Static_assert(1000000u % TUNNEL_BUCKETS == 0, "bucket width must be whole microseconds");
+_Static_assert(1000000u / TUNNEL_BUCKETS == US_PER_S_OVER_BUCKETS, "bucket width");
+_Static_assert(TUNNEL_DNS_NAMES_MAX <= UINT16_MAX, "name count fits nnames");
+
+struct tunnel_dns_bucket {
+	uint64_t name_bytes;
+	double entropy_sum;
+	uint64_t first_us; /* earliest query in this bucket; UINT64_MAX: empty */
+	uint32_t queries;
+	uint32_t txt_null;
+	uint16_t max_label;
+};
+
+struct tunnel_dns_state {
+	struct tunnel_dns_bucket b[TUNNEL_BUCKETS];
+	uint16_t nnames;
+	/* Live names: after every bucket advance each has age < TUNNEL_BUCKETS, so the low
+	 * 32 bits of its bucket number are enough to compute the age. */
+	uint32_t name_bn[TUNNEL_DNS_NAMES_MAX];	 /* bucket of the name's latest query */
+	uint64_t name_hash[TUNNEL_DNS_NAMES_MAX];
+};
+
+struct tunnel_icmp_bucket {
+	uint64_t payload_bytes;
+	uint64_t first_us; /* UINT64_MAX: empty */
+	uint32_t packets;
+	uint32_t large;
+	uint32_t distinct;
+};
+
+struct tunnel_icmp_state {
+	struct tunnel_icmp_bucket b[TUNNEL_BUCKETS];
+	uint64_t prev_hash; /* of the previous payload's captured bytes past the skip */
+	uint32_t prev_len;  /* its wire length */
+	bool has_prev;
+};
+
+struct tunnel_entry {
+	uint32_t hnext;	     /* hash chain */
+	uint32_t prev, next; /* recency list, head = coldest */
+	uint32_t window_s;
+	uint64_t hash;
+	uint64_t head_bn; /* bucket number of the newest bucket written */
+	uint64_t last_us; /* latest contribution */
+	uint16_t keylen;
+	uint8_t key[TUNNEL_KEY_MAX]; /* key[0] is the kind */
+	union {
+		struct tunnel_dns_state dns;
+		struct tunnel_icmp_state icmp;
+	} u;
+};
+
+struct tunnel_table {
+	struct siphash_key key;
+	struct tunnel_entry *pool;
+	uint32_t *heads;
+	uint32_t mask;
+	uint32_t max_entries;
+	uint32_t used;	    /* pool entries ever handed out */
+	uint32_t free_head; /* recycled entries, linked through hnext */
+	uint32_t lru_head, lru_tail;
+	struct tunnel_table_stats st;
+};
+
+struct tunnel_table *tunnel_table_create(uint32_t max_entries, char *err, size_t errlen)
+{
+	struct tunnel_table *t;
+	uint64_t nheads = 16;
+
+	if (max_entries == 0 || max_entries > TUNNEL_MAX_ENTRIES) {
+		snprintf(err, errlen, "tunnel table: max_entries must be between 1 and %u",
+			 TUNNEL_MAX_ENTRIES);
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		goto fail;
+	while (nheads < max_entries)
+		nheads <<= 1;
+	t->mask = (uint32_t)(nheads - 1);
+	t->max_entries = max_entries;
+	/* calloc'd big blocks are mapped lazily: pages are touched as entries are used */
+	t->pool = calloc(max_entries, sizeof(*t->pool));
+	t->heads = malloc(nheads * sizeof(*t->heads));
+	if (!t->pool || !t->heads)
+		goto fail;
+	memset(t->heads, 0xff, nheads * sizeof(*t->heads)); /* all NONE */
+	t->free_head = NONE;
+	t->lru_head = t->lru_tail = NONE;
+	siphash_key_random(&t->key);
+	return t;
+fail:
+	snprintf(err, errlen, "tunnel table: cannot reserve memory for %u entries",
+		 max_entries);
+	tunnel_table_destroy(t);
+	return NULL;
+}
+
+void tunnel_table_destroy(struct tunnel_table *t)
+{
+	if (!t)
+		return;
+	free(t->pool);
+	free(t->heads);
+	free(t);
+}
+
+const struct tunnel_table_stats *tunnel_table_stats(const struct tunnel_table *t)
+{
+	return &t->st;
+}
+
+/* ---- names ---- */
+
+static inline uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+static size_t strip_dot(const char *s, size_t n)
+{
+	return n && s[n - 1] == '.' ? n - 1 : n;
+}
+
+double tunnel_entropy(const uint8_t *p, size_t n)
+{
+	size_t count[256] = { 0 };
+	double h = 0.0;
+
+	if (n == 0)
+		return 0.0;
+	for (size_t i = 0; i < n; i++)
+		count[p[i]]++;
+	for (int c = 0; c < 256; c++) {
+		if (!count[c])
+			continue;
+		double q = (double)count[c] / (double)n;
+		h -= q * log2(q);
+	}
+	return h > 0.0 ? h : 0.0; /* -0.0 for a single symbol */
+}
+
+/* tunnel_dns_left_part on lengths whose trailing dot is already gone */
+static size_t left_part(const char *qname, size_t qlen, const char *regdom, size_t rlen)
+{
+	/* "left.regdom": at least one byte for the dot before regdom */
+	if (rlen == 0 || qlen <= rlen || qname[qlen - rlen - 1] != '.')
+		return 0;
+	for (size_t i = 0; i < rlen; i++)
+		if (lower((uint8_t)qname[qlen - rlen + i]) != lower((uint8_t)regdom[i]))
+			return 0;
+	return qlen - rlen - 1;
+}
+
+size_t tunnel_dns_left_part(const char *qname, size_t qlen, const char *regdom,
+			    size_t rlen)
+{
+	return left_part(qname, strip_dot(qname, qlen), regdom, strip_dot(regdom, rlen));
+}
+
+static uint16_t longest_label(const uint8_t *p, size_t n)
+{
+	size_t best = 0, run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '.') {
+			run = 0;
+			continue;
+		}
+		if (++run > best)
+			best = run;
+	}
+	return (uint16_t)best; /* n <= TUNNEL_NAME_MAX */
+}
+
+/* ---- table ---- */
+
+static bool window_ok(int family, uint32_t window_s)
+{
+	return (family == 4 || family == 6) && window_s >= TUNNEL_MIN_S &&
+	       window_s <= TUNNEL_MAX_S;
+}
+
+static size_t key_head(uint8_t *key, enum tunnel_kind kind, int family,
+		       const uint8_t src[16])
+{
+	key[0] = (uint8_t)kind;
+	key[1] = (uint8_t)family;
+	memset(key + 2, 0, 16);
+	memcpy(key + 2, src, family == 4 ? 4 : 16);
+	return KEY_HDR;
+}
+
+static uint64_t key_hash(const struct tunnel_table *t, const uint8_t *key, size_t keylen,
+			 uint32_t window_s)
+{
+	uint8_t buf[4 + TUNNEL_KEY_MAX];
+
+	buf[0] = (uint8_t)(window_s >> 24);
+	buf[1] = (uint8_t)(window_s >> 16);
+	buf[2] = (uint8_t)(window_s >> 8);
+	buf[3] = (uint8_t)window_s;
+	memcpy(buf + 4, key, keylen);
+	return siphash13(&t->key, buf, 4 + keylen);
+}
+
+static uint32_t entry_find(const struct tunnel_table *t, uint64_t h, const uint8_t *key,
+			   size_t keylen, uint32_t window_s)
+{
+	for (uint32_t i = t->heads[h & t->mask]; i != NONE; i = t->pool[i].hnext) {
+		const struct tunnel_entry *e = &t->pool[i];
+		if (e->hash == h && e->window_s == window_s && e->keylen == keylen &&
+		    memcmp(e->key, key, keylen) == 0)
+			return i;
+	}
+	return NONE;
+}
+
+static void lru_unlink(struct tunnel_table *t, struct tunnel_entry *e)
+{
+	if (e->prev != NONE)
+		t->pool[e->prev].next = e->next;
+	else
+		t->lru_head = e->next;
+	if (e->next != NONE)
+		t->pool[e->next].prev = e->prev;
+	else
+		t->lru_tail = e->prev;
+}
+
+static void lru_append(struct tunnel_table *t, struct tunnel_entry *e, uint32_t i)
+{
+	e->next = NONE;
+	e->prev = t->lru_tail;
+	if (t->lru_tail != NONE)
+		t->pool[t->lru_tail].next = i;
+	else
+		t->lru_head = i;
+	t->lru_tail = i;
+}
+
+static void entry_release(struct tunnel_table *t, uint32_t i)
+{
+	struct tunnel_entry *e = &t->pool[i];
+	uint32_t *pp = &t->heads[e->hash & t->mask];
+
+	while (*pp != i)
+		pp = &t->pool[*pp].hnext; /* every live entry is on its chain */
+	*pp = e->hnext;
+	lru_unlink(t, e);
+	e->hnext = t->free_head;
+	t->free_head = i;
+	t->st.entries--;
+}
+
+static void dns_clear(struct tunnel_dns_state *d)
+{
+	memset(d->b, 0, sizeof(d->b));
+	for (int k = 0; k < TUNNEL_BUCKETS; k++)
+		d->b[k].first_us = UINT64_MAX;
+	d->nnames = 0;
+}
+
+static void icmp_clear(struct tunnel_icmp_state *c)
+{
+	memset(c->b, 0, sizeof(c->b));
+	for (int k = 0; k < TUNNEL_BUCKETS; k++)
+		c->b[k].first_us = UINT64_MAX;
+}
+
+static uint32_t entry_new(struct tunnel_table *t, uint64_t h, const uint8_t *key,
+			  size_t keylen, uint32_t window_s)
+{
+	uint32_t i;
+
+	if (t->st.entries >= t->max_entries) {
+		entry_release(t, t->lru_head); /* the coldest: least recently added to */
+		t->st.evictions++;
+	}
+	if (t->free_head != NONE) {
+		i = t->free_head;
+		t->free_head = t->pool[i].hnext;
+	} else {
+		i = t->used++;
+	}
+	struct tunnel_entry *e = &t->pool[i];
+	e->hash = h;
+	e->window_s = window_s;
+	e->keylen = (uint16_t)keylen;
+	memcpy(e->key, key, keylen);
+	e->head_bn = 0;
+	e->last_us = 0;
+	if (key[0] == TUNNEL_KIND_DNS) {
+		dns_clear(&e->u.dns);
+	} else {
+		icmp_clear(&e->u.icmp);
+		e->u.icmp.has_prev = false;
+		e->u.icmp.prev_hash = 0;
+		e->u.icmp.prev_len = 0;
+	}
+	e->hnext = t->heads[h & t->mask];
+	t->heads[h & t->mask] = i;
+	lru_append(t, e, i);
+	t->st.created++;
+	if (++t->st.entries > t->st.peak)
+		t->st.peak = t->st.entries;
+	return i;
+}
+
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static inline uint32_t sat_add32(uint32_t a, uint32_t b)
+{
+	return a + b < a ? UINT32_MAX : a + b;
+}
+
+/* Find or create the entry, refresh its recency, clamp a time that went back, and
+ * return the bucket number now_us falls in; *advanced says how many buckets the entry
+ * moved forward (UINT64_MAX: fresh entry). Retiring is the caller's, per kind. */
+static struct tunnel_entry *entry_get(struct tunnel_table *t, const uint8_t *key,
+				      size_t keylen, uint32_t window_s, uint64_t *now_us,
+				      uint64_t *bn, uint64_t *advanced)
+{
+	uint64_t h = key_hash(t, key, keylen, window_s);
+	uint32_t i = entry_find(t, h, key, keylen, window_s);
+	bool fresh = i == NONE;
+
+	if (fresh)
+		i = entry_new(t, h, key, keylen, window_s);
+	struct tunnel_entry *e = &t->pool[i];
+	if (!fresh) {
+		lru_unlink(t, e);
+		lru_append(t, e, i);
+		if (*now_us < e->last_us)
+			*now_us = e->last_us; /* time went back: count at the latest time */
+	}
+	*bn = *now_us / ((uint64_t)window_s * US_PER_S_OVER_BUCKETS);
+	if (fresh)
+		*advanced = UINT64_MAX;
+	else
+		*advanced = *bn - e->head_bn; /* now_us >= last_us: never negative */
+	e->head_bn = *bn;
+	e->last_us = *now_us;
+	return e;
+}
+
+/* ---- DNS ---- */
+
+static void dns_advance(struct tunnel_dns_state *d, uint64_t bn, uint64_t advanced)
+{
+	if (advanced == 0)
+		return;
+	if (advanced >= TUNNEL_BUCKETS) {
+		dns_clear(d);
+		return;
+	}
+	/* retire the buckets that leave the window: the slots of bn - advanced + 1 .. bn */
+	for (uint64_t n = bn - advanced + 1; n <= bn; n++) {
+		struct tunnel_dns_bucket *b = &d->b[n % TUNNEL_BUCKETS];
+		memset(b, 0, sizeof(*b));
+		b->first_us = UINT64_MAX;
+	}
+	/* and the names whose latest query was in them */
+	uint32_t cur = (uint32_t)bn;
+	for (uint32_t k = 0; k < d->nnames;) {
+		if ((uint32_t)(cur - d->name_bn[k]) >= TUNNEL_BUCKETS) {
+			d->nnames--;
+			d->name_bn[k] = d->name_bn[d->nnames];
+			d->name_hash[k] = d->name_hash[d->nnames];
+		} else {
+			k++;
+		}
+	}
+}
+
+static void dns_name_seen(struct tunnel_dns_state *d, uint64_t hash, uint64_t bn)
+{
+	uint32_t cur = (uint32_t)bn, oldest = 0, oldest_age = 0;
+
+	for (uint32_t k = 0; k < d->nnames; k++) {
+		if (d->name_hash[k] == hash) {
+			d->name_bn[k] = cur;
+			return;
+		}
+		uint32_t age = cur - d->name_bn[k];
+		if (age > oldest_age) {
+			oldest_age = age;
+			oldest = k;
+		}
+	}
+	if (d->nnames < TUNNEL_DNS_NAMES_MAX) {
+		d->name_hash[d->nnames] = hash;
+		d->name_bn[d->nnames] = cur;
+		d->nnames++;
+		return;
+	}
+	/* full: the name whose latest query is oldest makes room (see the header) */
+	d->name_hash[oldest] = hash;
+	d->name_bn[oldest] = cur;
+}
+
+static void dns_sum(const struct tunnel_entry *e, uint64_t cur, struct tunnel_dns_sum *out)
+{
+	const struct tunnel_dns_state *d = &e->u.dns;
+	uint64_t oldest = cur >= TUNNEL_BUCKETS - 1 ? cur - (TUNNEL_BUCKETS - 1) : 0;
+	double entropy = 0.0;
+
+	memset(out, 0, sizeof(*out));
+	out->first_us = UINT64_MAX;
+	for (uint32_t k = 0; k < TUNNEL_BUCKETS; k++) {
+		const struct tunnel_dns_bucket *b = &d->b[k];
+		if (b->first_us == UINT64_MAX)
+			continue;
+		uint64_t n = e->head_bn - ((e->head_bn - k) % TUNNEL_BUCKETS);
+		if (n < oldest || n > cur)
+			continue;
+		out->queries += b->queries; /* 32 x u32: cannot overflow u64 */
+		out->txt_null += b->txt_null;
+		out->name_bytes = sat_add(out->name_bytes, b->name_bytes);
+		entropy += b->entropy_sum;
+		if (b->max_label > out->max_label_length)
+			out->max_label_length = b->max_label;
+		if (b->first_us < out->first_us)
+			out->first_us = b->first_us;
+	}
+	if (out->first_us == UINT64_MAX) {
+		out->first_us = 0;
+		return;
+	}
+	out->unique_names = d->nnames;
+	out->mean_entropy = entropy / (double)out->queries;
+	out->txt_null_share = (double)out->txt_null / (double)out->queries;
+	out->last_us = e->last_us;
+}
+
+bool tunnel_dns_query(struct tunnel_table *t, int family, const uint8_t src[16],
+		      const char *regdom, size_t rlen, const char *qname, size_t qlen,
+		      uint16_t qtype, uint32_t window_s, uint64_t now_us,
+		      struct tunnel_dns_sum *out)
+{
+	uint8_t key[TUNNEL_KEY_MAX];
+	uint8_t name[TUNNEL_NAME_MAX];
+	uint64_t bn, advanced;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!window_ok(family, window_s) || !regdom || (!qname && qlen))
+		return false;
+	rlen = strip_dot(regdom, rlen);
+	qlen = strip_dot(qname, qlen);
+	if (rlen == 0 || rlen > TUNNEL_NAME_MAX || qlen > TUNNEL_NAME_MAX)
+		return false;
+
+	size_t kl = key_head(key, TUNNEL_KIND_DNS, family, src);
+	for (size_t i = 0; i < rlen; i++)
+		key[kl++] = lower((uint8_t)regdom[i]);
+	for (size_t i = 0; i < qlen; i++)
+		name[i] = lower((uint8_t)qname[i]);
+	size_t left = left_part((const char *)name, qlen, (const char *)key + KEY_HDR, rlen);
+
+	struct tunnel_entry *e = entry_get(t, key, kl, window_s, &now_us, &bn, &advanced);
+	struct tunnel_dns_state *d = &e->u.dns;
+	if (advanced != UINT64_MAX)
+		dns_advance(d, bn, advanced);
+
+	struct tunnel_dns_bucket *b = &d->b[bn % TUNNEL_BUCKETS];
+	b->queries = sat_add32(b->queries, 1);
+	if (qtype == TUNNEL_DNS_TYPE_TXT || qtype == TUNNEL_DNS_TYPE_NULL)
+		b->txt_null = sat_add32(b->txt_null, 1);
+	b->name_bytes = sat_add(b->name_bytes, left);
+	b->entropy_sum += tunnel_entropy(name, left);
+	uint16_t ll = longest_label(name, left);
+	if (ll > b->max_label)
+		b->max_label = ll;
+	if (now_us < b->first_us)
+		b->first_us = now_us;
+	dns_name_seen(d, siphash13(&t->key, name, qlen), bn);
+	if (out)
+		dns_sum(e, bn, out);
+	return true;
+}
+
+/* ---- ICMP ---- */
+
+static void icmp_advance(struct tunnel_icmp_state *c, uint64_t bn, uint64_t advanced)
+{
+	if (advanced == 0)
+		return;
+	if (advanced >= TUNNEL_BUCKETS) {
+		icmp_clear(c);
+		return;
+	}
+	for (uint64_t n = bn - advanced + 1; n <= bn; n++) {
+		struct tunnel_icmp_bucket *b = &c->b[n % TUNNEL_BUCKETS];
+		memset(b, 0, sizeof(*b));
+		b->first_us = UINT64_MAX;
+	}
+}
+
+static void icmp_sum(const struct tunnel_entry *e, uint64_t cur, struct tunnel_icmp_sum *out)
+{
+	const struct tunnel_icmp_state *c = &e->u.icmp;
+	uint64_t oldest = cur >= TUNNEL_BUCKETS - 1 ? cur - (TUNNEL_BUCKETS - 1) : 0;
+
+	memset(out, 0, sizeof(*out));
+	out->first_us = UINT64_MAX;
+	for (uint32_t k = 0; k < TUNNEL_BUCKETS; k++) {
+		const struct tunnel_icmp_bucket *b = &c->b[k];
+		if (b->first_us == UINT64_MAX)
+			continue;
+		uint64_t n = e->head_bn - ((e->head_bn - k) % TUNNEL_BUCKETS);
+		if (n < oldest || n > cur)
+			continue;
+		out->packets += b->packets;
+		out->large_payloads += b->large;
+		out->distinct_payloads += b->distinct;
+		out->payload_bytes = sat_add(out->payload_bytes, b->payload_bytes);
+		if (b->first_us < out->first_us)
+			out->first_us = b->first_us;
+	}
+	if (out->first_us == UINT64_MAX) {
+		out->first_us = 0;
+		return;
+	}
+	out->last_us = e->last_us;
+}
+
+bool tunnel_icmp_echo(struct tunnel_table *t, int family, const uint8_t src[16],
+		      const uint8_t dst[16], const uint8_t *payload, size_t caplen,
+		      uint32_t payload_len, uint32_t window_s, uint64_t now_us,
+		      struct tunnel_icmp_sum *out)
+{
+	uint8_t key[KEY_HDR + 16];
+	uint64_t bn, advanced;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!window_ok(family, window_s) || (!payload && caplen))
+		return false;
+
+	size_t kl = key_head(key, TUNNEL_KIND_ICMP, family, src);
+	memset(key + kl, 0, 16);
+	memcpy(key + kl, dst, family == 4 ? 4 : 16);
+	kl += 16;
+
+	if (caplen > payload_len)
+		caplen = payload_len; /* link-layer padding is not payload */
+	uint64_t ph = caplen > TUNNEL_ICMP_STAMP_SKIP ?
+			      siphash13(&t->key, payload + TUNNEL_ICMP_STAMP_SKIP,
+					caplen - TUNNEL_ICMP_STAMP_SKIP) :
+			      siphash13(&t->key, "", 0);
+
+	struct tunnel_entry *e = entry_get(t, key, kl, window_s, &now_us, &bn, &advanced);
+	struct tunnel_icmp_state *c = &e->u.icmp;
+	if (advanced != UINT64_MAX)
+		icmp_advance(c, bn, advanced);
+
+	struct tunnel_icmp_bucket *b = &c->b[bn % TUNNEL_BUCKETS];
+	b->packets = sat_add32(b->packets, 1);
+	b->payload_bytes = sat_add(b->payload_bytes, payload_len);
+	if (payload_len > TUNNEL_ICMP_LARGE)
+		b->large = sat_add32(b->large, 1);
+	if (c->has_prev && (c->prev_hash != ph || c->prev_len != payload_len))
+		b->distinct = sat_add32(b->distinct, 1);
+	c->prev_hash = ph;
+	c->prev_len = payload_len;
+	c->has_prev = true;
+	if (now_us < b->first_us)
+		b->first_us = now_us;
+	if (out)
+		icmp_sum(e, bn, out);
+	return true;
+}
