@@ -730,3 +730,16 @@ int baseline_load(struct baseline *b, const char *path, uint64_t now_us, char *e
 			 strerror(errno));
 	return rc;
 }
+
+uint64_t baseline_earliest_first_seen(const struct baseline *b)
+{
+	uint64_t min = 0;
+	/* walks the live entries once: called at start, after a load */
+	uint32_t n = 0;
+	for (uint32_t i = b->lru_head; i != NONE && i < b->used && n++ < b->used;
+	     i = b->pool[i].next) {
+		if (!min || b->pool[i].first_us < min)
+			min = b->pool[i].first_us;
+	}
+	return min;
+}

@@ -112,8 +112,10 @@ struct detect *detect_create(const struct detect_config *cfg, const struct rules
 		int r = baseline_load(d->base, d->baseline_path, 0, err, errlen);
 		if (r == BASELINE_LOAD_OK && !baseline_stats(d->base)->load_absent &&
 		    baseline_stats(d->base)->loaded > 0) {
-			d->learning_known = true; /* a loaded baseline has learnt already */
-			d->learning_end_us = 0;
+			/* learning began with the oldest entry the baseline still holds */
+			d->learning_known = true;
+			d->learning_end_us = baseline_earliest_first_seen(d->base) +
+					     cfg->learning_period_us;
 		}
 		if (r == BASELINE_LOAD_OK)
 			err[0] = '\0';
@@ -282,9 +284,12 @@ static void enrich_flow(struct detect *d, struct flow *f, struct detect_flow *df
 		baseline_touch(d->base, BASELINE_HOST, f->key.family, f->key.addr[df->out_side], text,
 			       n, now_us, &h);
 		baseline_touch(d->base, BASELINE_SITE, 0, NULL, text, n, now_us, &site);
-		if (baseline_is_new(&h, now_us, d->cfg.new_for_us))
+		/* what was first seen while learning is known, however recent */
+		bool lh = h.known && h.first_us < d->learning_end_us;
+		bool ls = site.known && site.first_us < d->learning_end_us;
+		if (!lh && baseline_is_new(&h, now_us, d->cfg.new_for_us))
 			df->newbits |= (uint8_t)NEW_HOST(g);
-		if (baseline_is_new(&site, now_us, d->cfg.new_for_us))
+		if (!ls && baseline_is_new(&site, now_us, d->cfg.new_for_us))
 			df->newbits |= (uint8_t)NEW_SITE(g);
 		df->first_seen[g] = h.known ? h.first_us : now_us;
 	}
@@ -551,6 +556,7 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 	char text[300];
 
 	d->st.evaluations++;
+	(void)learning(d, now_us); /* starts the learning period at the first evaluation */
 	if (!df->enriched)
 		enrich_flow(d, f, df, now_us);
 	df->given_out = f->ip_bytes[o];

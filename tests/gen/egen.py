@@ -1124,9 +1124,11 @@ class Scenario:
     # ----------------------------------------------------------------- ICMP
 
     def icmp_echo(self, src, dst, count=4, payload_size=56, ident=None, v6=None,
-                  interval="1s", at=None, vlan=None, rtt=None):
+                  interval="1s", at=None, vlan=None, rtt=None, random_payload=False):
         """`count` echo request / reply pairs (ICMP 8/0, or ICMPv6 128/129 for
-        IPv6 addresses), Linux-ping-like payload of payload_size bytes."""
+        IPv6 addresses), Linux-ping-like payload of payload_size bytes; with
+        random_payload, fresh random bytes in every request (an ICMP tunnel), echoed
+        back in the reply."""
         is6 = ipaddress.ip_address(src).version == 6
         if v6 is not None and bool(v6) != is6:
             raise ValueError("v6=%r does not match the addresses" % v6)
@@ -1137,6 +1139,8 @@ class Scenario:
         ival = parse_time(interval)
         req_t, rep_t = (128, 129) if is6 else (8, 0)
         pattern = bytes((0x10 + i) & 0xFF for i in range(max(payload_size, 0)))
+        randoms = ([bytes(self.rng.getrandbits(8) for _ in range(payload_size))
+                    for _ in range(count)] if random_payload else None)
 
         def conv(t0):
             # Requests every `interval`, replies `rtt` later; build them in
@@ -1155,6 +1159,8 @@ class Scenario:
                     secs, usec = divmod(sent, 1000000)
                     payload = ((struct.pack("<QQ", secs, usec) + pattern)[:payload_size]
                                if payload_size >= 16 else pattern)
+                    if randoms is not None:
+                        payload = randoms[seq - 1]
                     rest = struct.pack("!HH", ident, seq)
                     if is_reply:
                         yield t, hs.icmp(t, rep_t, 0, rest, payload)
