@@ -48,7 +48,7 @@ enum rule_detector {
 
 enum rule_key {
 	RULE_KEY_SOURCE,	    /* everything the source sends */
-	RULE_KEY_DESTINATION,	    /* per destination address */
+	RULE_KEY_DESTINATION,	    /* per destination: its name, else its address */
 	RULE_KEY_REGISTERED_DOMAIN, /* per registered domain of the destination's name */
 	RULE_KEY_CATEGORY,	    /* per category of the destination */
 	RULE_KEY_TENANT,	    /* per cloud storage tenant */
@@ -97,11 +97,12 @@ struct rule {
 	uint8_t severity;      /* enum rule_severity */
 	bool enabled;
 
-	/* match */
+	/* match (volume rules only: the tunnel detectors see every DNS query, or ICMP echo
+	 * request, that a home_net host sends out, and their rules take no match) */
 	bool any_direction; /* false: outbound flows only */
 	uint8_t transports; /* RULE_TRANSPORT_* */
 	int nports, nnot_ports;
-	struct rule_port_range ports[RULE_MAX_PORTS];	  /* responder port */
+	struct rule_port_range ports[RULE_MAX_PORTS];	  /* the far end's port */
 	struct rule_port_range not_ports[RULE_MAX_PORTS];
 	uint32_t apps;		      /* RULE_APP_* */
 	uint32_t categories;	      /* 1u << enum enrich_category (ENRICH_CAT_NONE: none) */
@@ -121,10 +122,13 @@ struct rule {
 	/* volume */
 	uint64_t bytes_out, packets_out, flows;
 	double ratio_out_in;  /* bytes out / bytes in (in = 0: infinite) */
-	bool new_destination; /* the key's destination was first seen less than new_for ago */
-	bool new_site;	      /* ... by the whole site (new_scope: site), not by this source */
+	/* volume only: the destination was first seen less than baseline.new_for ago, at the
+	 * key's grain (registered domain, tenant; for the other keys the destination's
+	 * name, else its address) */
+	bool new_destination;
+	bool new_site; /* ... by the whole site (new_scope: site), not by this source */
 	/* dns_tunnel, per source and registered domain */
-	uint32_t queries, unique_names, max_label_length;
+	uint32_t queries, unique_names, max_label_length; /* unique_names <= 256 */
 	uint64_t name_bytes;
 	double mean_entropy;   /* bits per character of the leftmost labels, (0, 8] */
 	double txt_null_share; /* (0, 1] */
@@ -159,9 +163,10 @@ int rules_load_glob(struct ruleset_list *out, const char *pattern, char *err, si
 
 void rules_free(struct ruleset_list *l);
 
-/* The responder port passes match.ports (when given: inside one of the ranges) and
- * match.not_ports (when given: inside none). Port 0, a flow without ports, passes only
- * when ports is not given. */
+/* A flow's far-end port (for an outbound flow, the outside host's; for others, the
+ * responder's) passes match.ports (when given: inside one of the ranges) and
+ * match.not_ports (when given: inside none). Port 0, a flow without ports (ICMP),
+ * passes only when ports is not given. */
 bool rule_port_matches(const struct rule *r, uint16_t port);
 
 /* The RULE_APP_* bit of an application as egressd names it (l7_app_name: "tls", "http",

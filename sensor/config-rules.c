@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "detect-rules.h"
+#include "detect-tunnel.h"
 #include "enrich-domain.h"
 
 #define RULES_PATH_MAX 4096
@@ -310,8 +311,6 @@ static bool check_list(struct loader *L, const yaml_node_t *v, const char *key, 
 	     it_ < (seq)->data.sequence.items.top && ((e) = node((L), *it_)) != NULL; it_++)
 
 /* ---- Mappings --------------------------------------------------------------------- */
-
-#define MAX_KEYS 32
 
 /* The value (and key) node of each of names[0..n) in mapping m, NULL when absent;
  * unknown keys, duplicate keys and keys that are not plain text are reported. */
@@ -608,9 +607,9 @@ static const char *const match_keys[M__COUNT] = {
 	"not_countries", "asns",	"tenant",
 };
 
-static void load_match(struct loader *L, struct rule *r, yaml_node_t *m, yaml_node_t **mv)
+static void load_match(struct loader *L, struct rule *r, yaml_node_t *m)
 {
-	yaml_node_t *mk[M__COUNT], *e;
+	yaml_node_t *mv[M__COUNT], *mk[M__COUNT], *e;
 	int i;
 
 	if (m->type != YAML_MAPPING_NODE) {
@@ -700,7 +699,10 @@ static const struct measure measures[] = {
 	{ "flows", RULE_VOLUME, MK_U64, true, UINT64_MAX, 0, OFF(flows) },
 	{ "ratio_out_in", RULE_VOLUME, MK_DECIMAL, false, 0, 1e9, OFF(ratio_out_in) },
 	{ "queries", RULE_DNS_TUNNEL, MK_U32, true, UINT32_MAX, 0, OFF(queries) },
-	{ "unique_names", RULE_DNS_TUNNEL, MK_U32, true, UINT32_MAX, 0, OFF(unique_names) },
+	/* the tunnel table tracks up to TUNNEL_DNS_NAMES_MAX names per key: a higher
+	 * threshold could never be reached */
+	{ "unique_names", RULE_DNS_TUNNEL, MK_U32, true, TUNNEL_DNS_NAMES_MAX, 0,
+	  OFF(unique_names) },
 	{ "name_bytes", RULE_DNS_TUNNEL, MK_SIZE, true, 0, 0, OFF(name_bytes) },
 	{ "max_label_length", RULE_DNS_TUNNEL, MK_U32, true, ENRICH_LABEL_MAX, 0,
 	  OFF(max_label_length) },
@@ -758,7 +760,8 @@ static void set_measure(struct loader *L, struct rule *r, const struct measure *
 	}
 }
 
-static void load_condition(struct loader *L, struct rule *r, yaml_node_t *c)
+/* The detector, or -1 when it is missing or wrong. */
+static int load_condition(struct loader *L, struct rule *r, yaml_node_t *c)
 {
 	const char *names[C__COUNT];
 	yaml_node_t *cv[C__COUNT], *ck[C__COUNT];
@@ -767,7 +770,7 @@ static void load_condition(struct loader *L, struct rule *r, yaml_node_t *c)
 
 	if (c->type != YAML_MAPPING_NODE) {
 		problem(L, c, "condition: expected a mapping");
-		return;
+		return -1;
 	}
 	names[C_DETECTOR] = "detector";
 	names[C_KEY] = "key";
@@ -811,12 +814,19 @@ static void load_condition(struct loader *L, struct rule *r, yaml_node_t *c)
 		get_duration_s(L, cv[C_WINDOW], "condition.window", RULE_WINDOW_MIN_S,
 			       RULE_WINDOW_MAX_S, &r->window_s);
 
-	bool new_ok = !cv[C_NEW_DESTINATION] ||
-		      get_bool(L, cv[C_NEW_DESTINATION], "condition.new_destination",
-			       &r->new_destination);
-	if (r->new_destination && det >= 0 && r->key == RULE_KEY_SOURCE)
-		problem(L, cv[C_NEW_DESTINATION], "condition.new_destination: needs a key that "
-			"names a destination (destination, registered_domain, category or tenant)");
+	/* new_destination: the baseline is consulted by volume rules only */
+	bool new_ok = true;
+	for (i = C_NEW_DESTINATION; i <= C_NEW_SCOPE; i++) {
+		if (cv[i] && det > RULE_VOLUME) {
+			problem(L, ck[i], "condition.%s: only volume rules look for new "
+					  "destinations", names[i]);
+			cv[i] = NULL;
+			new_ok = false;
+		}
+	}
+	if (cv[C_NEW_DESTINATION])
+		new_ok = get_bool(L, cv[C_NEW_DESTINATION], "condition.new_destination",
+				  &r->new_destination);
 	if (cv[C_NEW_SCOPE] &&
 	    (i = get_word(L, cv[C_NEW_SCOPE], "condition.new_scope", scope_names, 2)) >= 0) {
 		r->new_site = i == 1;
@@ -843,6 +853,7 @@ static void load_condition(struct loader *L, struct rule *r, yaml_node_t *c)
 		problem(L, c, "condition: a%s %s rule needs at least one of %s",
 			det == RULE_ICMP_TUNNEL ? "n" : "", detector_names[det],
 			measure_list((enum rule_detector)det, true, list, sizeof(list)));
+	return det;
 }
 
 /* ---- Rules ------------------------------------------------------------------------ */
@@ -943,7 +954,7 @@ static void remember_id(struct loader *L, const struct rule *r)
 
 static void load_rule(struct loader *L, yaml_node_t *m)
 {
-	yaml_node_t *fv[F__COUNT], *fk[F__COUNT], *mv[M__COUNT];
+	yaml_node_t *fv[F__COUNT], *fk[F__COUNT];
 	struct rule r;
 	int before = L->problems, i;
 	char where[RULE_FILE_MAX + 32];
@@ -960,7 +971,6 @@ static void load_rule(struct loader *L, yaml_node_t *m)
 		return;
 	}
 	memset(&r, 0, sizeof(r));
-	memset(mv, 0, sizeof(mv));
 	r.enabled = true;
 	r.suppress_s = RULE_SUPPRESS_DEFAULT_S;
 	memcpy(r.ruleset, L->ruleset, sizeof(r.ruleset));
@@ -1029,28 +1039,16 @@ static void load_rule(struct loader *L, yaml_node_t *m)
 	if (fv[F_ENABLED])
 		get_bool(L, fv[F_ENABLED], "enabled", &r.enabled);
 	if (fv[F_MATCH])
-		load_match(L, &r, fv[F_MATCH], mv);
-	if (fv[F_CONDITION]) {
-		int cbefore = L->problems;
-		load_condition(L, &r, fv[F_CONDITION]);
-		/* what the detector looks at must be able to pass the match */
-		if (L->problems == cbefore && r.detector == RULE_ICMP_TUNNEL) {
-			if (r.transports && !(r.transports & RULE_TRANSPORT_ICMP))
-				problem(L, mv[M_TRANSPORT], "match.transport: an icmp_tunnel rule "
-							    "looks at ICMP; include icmp");
-			if (r.nports)
-				problem(L, mv[M_PORTS], "match.ports: ICMP has no ports; an "
-							"icmp_tunnel rule would never match");
-		} else if (L->problems == cbefore && r.detector == RULE_DNS_TUNNEL) {
-			if (r.transports &&
-			    !(r.transports & (RULE_TRANSPORT_UDP | RULE_TRANSPORT_TCP)))
-				problem(L, mv[M_TRANSPORT], "match.transport: a dns_tunnel rule "
-							    "looks at DNS; include udp or tcp");
-			if (r.apps && !(r.apps & RULE_APP_DNS))
-				problem(L, mv[M_APPS], "match.apps: a dns_tunnel rule looks at DNS "
-						       "queries; include dns");
-		}
-	}
+		load_match(L, &r, fv[F_MATCH]);
+	int det = fv[F_CONDITION] ? load_condition(L, &r, fv[F_CONDITION]) : -1;
+	/* the tunnel detectors see every DNS query, or ICMP echo request, that a home_net
+	 * host sends out: a match would be ignored, so it is refused */
+	if (fv[F_MATCH] && det == RULE_DNS_TUNNEL)
+		problem(L, fk[F_MATCH], "match: dns_tunnel rules take no match (they look at "
+					"every DNS query a home_net host sends)");
+	else if (fv[F_MATCH] && det == RULE_ICMP_TUNNEL)
+		problem(L, fk[F_MATCH], "match: icmp_tunnel rules take no match (they look at "
+					"every ICMP echo request a home_net host sends out)");
 	if (fv[F_SUPPRESS])
 		get_duration_s(L, fv[F_SUPPRESS], "suppress", 0, RULE_SUPPRESS_MAX_S,
 			       &r.suppress_s);
@@ -1110,11 +1108,10 @@ static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 			anchor = ev.type == YAML_SEQUENCE_START_EVENT ?
 					 ev.data.sequence_start.anchor :
 					 ev.data.mapping_start.anchor;
-			if (++depth > RULES_MAX_DEPTH && !deep) {
+			if (++depth > RULES_MAX_DEPTH) {
 				problem_mark(L, ev.start_mark, "nested deeper than %d levels",
 					     RULES_MAX_DEPTH);
 				deep = true;
-				ok = false;
 			}
 			break;
 		case YAML_SEQUENCE_END_EVENT:
@@ -1127,6 +1124,12 @@ static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 		if (anchor)
 			problem_mark(L, ev.start_mark, "anchors are not allowed in rule files");
 		yaml_event_delete(&ev);
+		/* stop here: libyaml's scanner does work per open flow level for every
+		 * token, so scanning on through deep nesting would be quadratic */
+		if (deep) {
+			ok = false;
+			break;
+		}
 	}
 	yaml_parser_delete(&p);
 	return ok;

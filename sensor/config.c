@@ -425,6 +425,61 @@ static void load_mapping(struct loader *L, const yaml_node_t *m, const char *pre
 	}
 }
 
+/* Events first: aliases refused and nesting checked before libyaml builds a document
+ * (its scanner does work per open level for every token: deep nesting is quadratic, so
+ * the scan stops at the first level too deep). */
+static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0;
+	bool ok = true;
+
+	if (!yaml_parser_initialize(&p)) {
+		problem(L, NULL, "out of memory");
+		return false;
+	}
+	yaml_parser_set_input_string(&p, buf, len);
+	for (;;) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			size_t used = strlen(L->err);
+			snprintf(L->err + used, L->errlen - used, "%s:%zu:%zu: YAML syntax: %s\n",
+				 L->path, p.problem_mark.line + 1, p.problem_mark.column + 1,
+				 p.problem ? p.problem : "error");
+			L->problems++;
+			ok = false;
+			break;
+		}
+		yaml_event_type_t t = ev.type;
+		yaml_mark_t m = ev.start_mark;
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+		if (t == YAML_ALIAS_EVENT) {
+			size_t used = strlen(L->err);
+			snprintf(L->err + used, L->errlen - used,
+				 "%s:%zu:%zu: aliases are not allowed in the configuration\n", L->path,
+				 m.line + 1, m.column + 1);
+			L->problems++;
+			ok = false;
+		} else if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+			if (++depth > CONFIG_MAX_DEPTH) {
+				size_t used = strlen(L->err);
+				snprintf(L->err + used, L->errlen - used,
+					 "%s:%zu:%zu: nested deeper than %d levels\n", L->path,
+					 m.line + 1, m.column + 1, CONFIG_MAX_DEPTH);
+				L->problems++;
+				ok = false;
+				break;
+			}
+		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+	}
+	yaml_parser_delete(&p);
+	return ok;
+}
+
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
 	struct loader L = { path, NULL, c, err, errlen, 0 };
@@ -445,12 +500,23 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 		fclose(f);
 		return L.problems;
 	}
+	static unsigned char buf[CONFIG_MAX_FILE_SIZE + 1];
+	size_t len = fread(buf, 1, sizeof(buf), f);
+	if (len > CONFIG_MAX_FILE_SIZE) {
+		problem(&L, NULL, "file is larger than %d bytes", CONFIG_MAX_FILE_SIZE);
+		fclose(f);
+		return L.problems;
+	}
+	if (!prescan(&L, buf, len)) {
+		fclose(f);
+		return L.problems;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		problem(&L, NULL, "out of memory");
 		fclose(f);
 		return L.problems;
 	}
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		size_t used = strlen(err);
 		snprintf(err + used, errlen - used, "%s:%zu:%zu: YAML syntax: %s\n", path,

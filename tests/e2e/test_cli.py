@@ -194,3 +194,21 @@ def test_mid_stream_flow_uses_service_port(tmp_path):
     r = recs[0]
     assert r["egressd"]["flow"]["initiator"] == "service_port"
     assert r["destination"]["port"] == 80
+
+
+def test_config_deep_nesting_rejected_fast(tmp_path):
+    # libyaml is quadratic on deep nesting: the check must stop early
+    import time
+    cfg = tmp_path / "deep.yaml"
+    cfg.write_text("a: " + "[" * 200000 + "\n")
+    t = time.monotonic()
+    p = fc.run(["-T", "-C", str(cfg)])
+    assert time.monotonic() - t < 5
+    assert p.returncode == 78 and f"{cfg}:1:19: nested deeper than 16 levels" in p.stderr
+
+
+def test_config_aliases_refused(tmp_path):
+    cfg = tmp_path / "alias.yaml"
+    cfg.write_text("home_net: &n [10.0.0.0/8]\nallowlist: {cidrs: *n}\n")
+    p = fc.run(["-T", "-C", str(cfg)])
+    assert p.returncode == 78 and f"{cfg}:2:20: aliases are not allowed" in p.stderr

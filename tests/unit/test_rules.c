@@ -217,7 +217,6 @@ static const char every_key[] =
 	"    technique: T1048\n"
 	"    subtechnique: T1048.003\n"
 	"    severity: medium\n"
-	"    match: {transport: [udp, tcp], apps: [dns]}\n"
 	"    condition:\n"
 	"      detector: dns_tunnel\n"
 	"      key: registered_domain\n"
@@ -228,14 +227,11 @@ static const char every_key[] =
 	"      max_label_length: 40\n"
 	"      mean_entropy: 3.5\n"
 	"      txt_null_share: 0.5\n"
-	"      new_destination: true\n"
 	"  - id: icmp-tunnel\n"
 	"    name: ICMP tunnel\n"
 	"    technique: T1095\n"
 	"    severity: low\n"
 	"    enabled: true\n"
-	"    match:\n"
-	"      transport: [icmp]\n"
 	"    condition:\n"
 	"      detector: icmp_tunnel\n"
 	"      window: 5m\n"
@@ -327,8 +323,8 @@ static void test_every_key(void **state)
 	assert_int_equal(r->severity, RULE_SEVERITY_MEDIUM);
 	assert_true(r->enabled); /* default */
 	assert_false(r->any_direction);
-	assert_int_equal(r->transports, RULE_TRANSPORT_UDP | RULE_TRANSPORT_TCP);
-	assert_int_equal(r->apps, RULE_APP_DNS);
+	assert_int_equal(r->transports, 0);
+	assert_int_equal(r->apps, 0);
 	assert_int_equal(r->categories, 0);
 	assert_null(r->domains);
 	assert_null(r->not_domains);
@@ -342,8 +338,7 @@ static void test_every_key(void **state)
 	assert_int_equal(r->max_label_length, 40);
 	assert_true(r->mean_entropy == 3.5);
 	assert_true(r->txt_null_share == 0.5);
-	assert_true(r->new_destination);
-	assert_false(r->new_site); /* new_scope: host by default */
+	assert_false(r->new_destination);
 	assert_int_equal(r->bytes_out, 0);
 	assert_int_equal(r->suppress_s, 3600); /* default */
 	assert_int_equal(r->line, 35);
@@ -353,7 +348,7 @@ static void test_every_key(void **state)
 	assert_string_equal(r->subtechnique, "");
 	assert_int_equal(r->severity, RULE_SEVERITY_LOW);
 	assert_true(r->enabled);
-	assert_int_equal(r->transports, RULE_TRANSPORT_ICMP);
+	assert_int_equal(r->transports, 0);
 	assert_int_equal(r->detector, RULE_ICMP_TUNNEL);
 	assert_int_equal(r->key, RULE_KEY_DESTINATION); /* fixed */
 	assert_int_equal(r->window_s, 300);
@@ -596,25 +591,45 @@ static void test_condition_values(void **state)
 	expect_one(RULE_HEAD "    condition:\n      detector: dns_tunnel\n      window: 1h\n"
 			     "      txt_null_share: .5\n",
 		   "F:9:23: condition.txt_null_share: '.5' is not a number (e.g. 3 or 0.5)");
+	/* "      unique_names: 257" line 9 col 21: 256 names are tracked per key */
+	expect_one(RULE_HEAD "    condition:\n      detector: dns_tunnel\n      window: 1h\n"
+			     "      unique_names: 257\n",
+		   "F:9:21: condition.unique_names: 257 is out of range (1 to 256)");
 	expect_one(RULE_HEAD "    condition:\n      detector: dns_tunnel\n      window: 1h\n"
 			     "      max_label_length: 64\n",
 		   "F:9:25: condition.max_label_length: 64 is out of range (1 to 63)");
-	/* new_destination with key source: "      new_destination: true" line 11 col 24 */
-	expect_one(RULE_HEAD "    condition:\n      detector: volume\n      key: source\n"
-			     "      window: 1h\n      flows: 10\n      new_destination: true\n",
-		   "F:11:24: condition.new_destination: needs a key that names a destination "
-		   "(destination, registered_domain, category or tenant)");
 	expect_one(RULE_HEAD RULE_COND "      new_scope: site\n",
 		   "F:11:18: condition.new_scope: only means something with new_destination: "
 		   "true");
-	/* an icmp_tunnel rule limited to TCP: "      transport: [tcp]" line 7 col 18 */
-	expect_one(RULE_HEAD "    match:\n      transport: [tcp]\n    condition:\n"
+	/* only volume rules consult the baseline: "      new_destination: true" line 10 */
+	expect_one(RULE_HEAD "    condition:\n      detector: dns_tunnel\n      window: 1h\n"
+			     "      queries: 5\n      new_destination: true\n",
+		   "F:10:7: condition.new_destination: only volume rules look for new "
+		   "destinations");
+	/* the tunnel detectors take no match: reported at the key, line 6 col 5 */
+	expect_one(RULE_HEAD "    match:\n      transport: [icmp]\n    condition:\n"
 			     "      detector: icmp_tunnel\n      window: 1h\n"
 			     "      large_payloads: 5\n",
-		   "F:7:18: match.transport: an icmp_tunnel rule looks at ICMP; include icmp");
-	expect_one(RULE_HEAD "    match:\n      apps: [tls]\n    condition:\n"
+		   "F:6:5: match: icmp_tunnel rules take no match (they look at every ICMP "
+		   "echo request a home_net host sends out)");
+	expect_one(RULE_HEAD "    match:\n      apps: [dns]\n    condition:\n"
 			     "      detector: dns_tunnel\n      window: 1h\n      queries: 5\n",
-		   "F:7:13: match.apps: a dns_tunnel rule looks at DNS queries; include dns");
+		   "F:6:5: match: dns_tunnel rules take no match (they look at every DNS query "
+		   "a home_net host sends)");
+
+	/* key source with new_destination: new is said of the flow's destination */
+	struct ruleset_list l = { 0, NULL };
+	char err[ERRLEN];
+	assert_int_equal(load_text(RULE_HEAD "    condition:\n      detector: volume\n"
+					     "      key: source\n      window: 1h\n"
+					     "      flows: 10\n      new_destination: true\n"
+					     "      new_scope: host\n", &l, err), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.rules[0].key, RULE_KEY_SOURCE);
+	assert_true(l.rules[0].new_destination);
+	assert_false(l.rules[0].new_site);
+	rules_free(&l);
+	cleanup();
 }
 
 /* A measure of another detector is named at its key. */
