@@ -39,6 +39,9 @@ struct detect_config {
 struct detect_stats {
 	uint64_t evaluations, alerts, suppressed, allowlisted_flows, learning_silenced;
 	uint64_t baseline_saves, baseline_save_errors;
+	/* filled by detect_stats() from the tables */
+	uint64_t window_entries, window_evictions, tunnel_evictions;
+	uint64_t baseline_entries, baseline_evictions;
 };
 
 /* Per-flow state, in the flow's extension area after struct l7_flow. */

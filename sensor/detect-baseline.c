@@ -1,6 +1,7 @@
-/* detect-baseline.c: first/last-seen times per (scope, source, destination) in a fixed
- * pool (chained SipHash-1-3 table, LRU list for expiry and eviction), saved atomically
- * to a checksummed binary file and loaded back only after the whole file validates. */
+/* detect-baseline.c: first/last-seen times per (scope, source, destination) in a keyed
+ * pool (keyed-pool.h: SipHash-1-3 chained hash, LRU list for expiry and eviction), saved
+ * atomically to a checksummed binary file and loaded back only after the whole file
+ * validates. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,9 +12,7 @@
 #include <unistd.h>
 
 #include "detect-baseline.h"
-#include "siphash.h"
-
-#define NONE UINT32_MAX
+#include "keyed-pool.h"
 
 #define FILE_MAGIC "EGRESSDB"
 #define HDR_SIZE 24u	  /* magic, version, count, length */
@@ -21,38 +20,21 @@
 #define REC_FIXED 36u	  /* record without its destination bytes */
 #define REC_MAX (REC_FIXED + BASELINE_DEST_MAX)
 
-struct baseline_entry {
-	uint32_t hnext;	     /* hash chain */
-	uint32_t prev, next; /* recency list, head = least recently touched */
-	uint8_t scope;
-	uint8_t family;
-	uint16_t len;
-	uint64_t hash;
-	uint64_t first_us, last_us;
-	uint8_t src[16];
-	char dest[BASELINE_DEST_MAX];
-};
+/* The pool key: scope, family, destination length (2 bytes, little-endian), source (16
+ * bytes, zero past the family's), then the destination bytes. */
+#define KEY_FIXED 20u
+#define KEY_MAX (KEY_FIXED + BASELINE_DEST_MAX)
 
-/* A normalised key: what identifies an entry. */
-struct bkey {
-	uint8_t scope;
-	uint8_t family;
-	uint16_t len;
-	uint8_t src[16];
-	const char *dest;
+/* Caller data of a pool entry. */
+struct baseline_entry {
+	uint64_t first_us, last_us;
 };
 
 struct baseline {
-	struct siphash_key key;
-	struct baseline_entry *pool;
-	uint32_t *heads;
-	uint32_t mask;
+	struct kpool *pool;
 	uint32_t max_entries;
 	uint64_t expire_after_us;
-	uint32_t used;	    /* pool entries ever handed out */
-	uint32_t free_head; /* recycled entries, linked through hnext */
-	uint32_t lru_head, lru_tail;
-	struct baseline_stats st;
+	struct baseline_stats st; /* entries .. evictions: the pool's, copied after changes */
 };
 
 /* ---- CRC-32 ------------------------------------------------------------------------ */
@@ -83,20 +65,26 @@ uint32_t baseline_crc32(uint32_t crc, const void *data, size_t len)
 
 /* ---- table ------------------------------------------------------------------------- */
 
+static void stats_sync(struct baseline *b)
+{
+	const struct kpool_stats *ps = kpool_stats(b->pool);
+
+	b->st.entries = ps->entries;
+	b->st.peak = ps->peak;
+	b->st.created = ps->created;
+	b->st.evictions = ps->evictions;
+}
+
 static void table_clear(struct baseline *b)
 {
-	memset(b->heads, 0xff, ((size_t)b->mask + 1) * sizeof(*b->heads)); /* all NONE */
-	b->used = 0;
-	b->free_head = NONE;
-	b->lru_head = b->lru_tail = NONE;
-	b->st.entries = 0;
+	kpool_clear(b->pool);
+	stats_sync(b);
 }
 
 struct baseline *baseline_create(uint32_t max_entries, uint64_t expire_after_us, char *err,
 				 size_t errlen)
 {
 	struct baseline *b;
-	uint64_t nheads = 16;
 
 	if (max_entries == 0 || max_entries > BASELINE_MAX_ENTRIES) {
 		snprintf(err, errlen, "baseline: max_entries must be between 1 and %u",
@@ -104,33 +92,24 @@ struct baseline *baseline_create(uint32_t max_entries, uint64_t expire_after_us,
 		return NULL;
 	}
 	b = calloc(1, sizeof(*b));
-	if (!b)
-		goto fail;
-	while (nheads < max_entries)
-		nheads <<= 1;
-	b->mask = (uint32_t)(nheads - 1);
+	if (b)
+		b->pool = kpool_create(max_entries, sizeof(struct baseline_entry), KEY_MAX);
+	if (!b || !b->pool) {
+		snprintf(err, errlen, "baseline: cannot reserve memory for %u entries",
+			 max_entries);
+		baseline_destroy(b);
+		return NULL;
+	}
 	b->max_entries = max_entries;
 	b->expire_after_us = expire_after_us;
-	/* calloc'd big blocks are mapped lazily: pages are touched as entries are used */
-	b->pool = calloc(max_entries, sizeof(*b->pool));
-	b->heads = malloc(nheads * sizeof(*b->heads));
-	if (!b->pool || !b->heads)
-		goto fail;
-	table_clear(b);
-	siphash_key_random(&b->key);
 	return b;
-fail:
-	snprintf(err, errlen, "baseline: cannot reserve memory for %u entries", max_entries);
-	baseline_destroy(b);
-	return NULL;
 }
 
 void baseline_destroy(struct baseline *b)
 {
 	if (!b)
 		return;
-	free(b->pool);
-	free(b->heads);
+	kpool_destroy(b->pool);
 	free(b);
 }
 
@@ -139,124 +118,53 @@ const struct baseline_stats *baseline_stats(const struct baseline *b)
 	return &b->st;
 }
 
-/* Build the normalised key; false when a host-scope family is not 4 or 6 or the scope is
- * unknown. */
-static bool key_make(struct bkey *k, enum baseline_scope scope, int family,
-		     const uint8_t src[16], const char *dest, size_t len)
+static void key_put(uint8_t *k, uint8_t scope, uint8_t family, uint16_t len,
+		    const uint8_t src[16], const void *dest)
 {
-	memset(k, 0, sizeof(*k));
+	k[0] = scope;
+	k[1] = family;
+	k[2] = (uint8_t)len;
+	k[3] = (uint8_t)(len >> 8);
+	memcpy(k + 4, src, 16);
+	if (len)
+		memcpy(k + KEY_FIXED, dest, len);
+}
+
+/* Build the normalised pool key in k and return its length; 0 when a host-scope family
+ * is not 4 or 6 or the scope is unknown. */
+static size_t key_make(uint8_t *k, enum baseline_scope scope, int family,
+		       const uint8_t src[16], const char *dest, size_t len)
+{
+	uint8_t s[16] = { 0 };
+
 	if (scope == BASELINE_HOST) {
 		if (family == 4)
-			memcpy(k->src, src, 4);
+			memcpy(s, src, 4);
 		else if (family == 6)
-			memcpy(k->src, src, 16);
+			memcpy(s, src, 16);
 		else
-			return false;
-		k->family = (uint8_t)family;
-	} else if (scope != BASELINE_SITE) {
-		return false;
-	}
-	k->scope = (uint8_t)scope;
-	k->len = (uint16_t)(len > BASELINE_DEST_MAX ? BASELINE_DEST_MAX : len);
-	k->dest = dest;
-	return true;
-}
-
-static uint64_t key_hash(const struct baseline *b, const struct bkey *k)
-{
-	uint8_t buf[4 + 16 + BASELINE_DEST_MAX];
-
-	buf[0] = k->scope;
-	buf[1] = k->family;
-	buf[2] = (uint8_t)k->len;
-	buf[3] = (uint8_t)(k->len >> 8);
-	memcpy(buf + 4, k->src, 16);
-	if (k->len)
-		memcpy(buf + 20, k->dest, k->len);
-	return siphash13(&b->key, buf, 20 + (size_t)k->len);
-}
-
-static uint32_t entry_find(const struct baseline *b, uint64_t h, const struct bkey *k)
-{
-	for (uint32_t i = b->heads[h & b->mask]; i != NONE; i = b->pool[i].hnext) {
-		const struct baseline_entry *e = &b->pool[i];
-		if (e->hash == h && e->scope == k->scope && e->family == k->family &&
-		    e->len == k->len && memcmp(e->src, k->src, 16) == 0 &&
-		    (k->len == 0 || memcmp(e->dest, k->dest, k->len) == 0))
-			return i;
-	}
-	return NONE;
-}
-
-static void lru_unlink(struct baseline *b, struct baseline_entry *e)
-{
-	if (e->prev != NONE)
-		b->pool[e->prev].next = e->next;
-	else
-		b->lru_head = e->next;
-	if (e->next != NONE)
-		b->pool[e->next].prev = e->prev;
-	else
-		b->lru_tail = e->prev;
-}
-
-static void lru_append(struct baseline *b, struct baseline_entry *e, uint32_t i)
-{
-	e->next = NONE;
-	e->prev = b->lru_tail;
-	if (b->lru_tail != NONE)
-		b->pool[b->lru_tail].next = i;
-	else
-		b->lru_head = i;
-	b->lru_tail = i;
-}
-
-static void entry_release(struct baseline *b, uint32_t i)
-{
-	struct baseline_entry *e = &b->pool[i];
-	uint32_t *pp = &b->heads[e->hash & b->mask];
-
-	while (*pp != i)
-		pp = &b->pool[*pp].hnext; /* every live entry is on its chain */
-	*pp = e->hnext;
-	lru_unlink(b, e);
-	e->hnext = b->free_head;
-	b->free_head = i;
-	b->st.entries--;
-}
-
-static struct baseline_entry *entry_new(struct baseline *b, uint64_t h, const struct bkey *k,
-					uint64_t first_us, uint64_t last_us)
-{
-	uint32_t i;
-
-	if (b->st.entries >= b->max_entries) {
-		entry_release(b, b->lru_head); /* least recently touched */
-		b->st.evictions++;
-	}
-	if (b->free_head != NONE) {
-		i = b->free_head;
-		b->free_head = b->pool[i].hnext;
+			return 0;
+	} else if (scope == BASELINE_SITE) {
+		family = 0;
 	} else {
-		i = b->used++;
+		return 0;
 	}
-	struct baseline_entry *e = &b->pool[i];
-	e->hash = h;
-	e->scope = k->scope;
-	e->family = k->family;
-	e->len = k->len;
-	memcpy(e->src, k->src, 16);
-	if (k->len)
-		memcpy(e->dest, k->dest, k->len);
+	if (len > BASELINE_DEST_MAX)
+		len = BASELINE_DEST_MAX;
+	key_put(k, (uint8_t)scope, (uint8_t)family, (uint16_t)len, s, dest);
+	return KEY_FIXED + len;
+}
+
+/* Insert a key known to be absent (evicting the least recently touched when full). */
+static void entry_new(struct baseline *b, uint64_t h, const uint8_t *k, size_t kl,
+		      uint64_t first_us, uint64_t last_us)
+{
+	uint32_t i = kpool_insert(b->pool, h, k, kl);
+	struct baseline_entry *e = kpool_data(b->pool, i);
+
 	e->first_us = first_us;
 	e->last_us = last_us;
-	e->hnext = b->heads[h & b->mask];
-	b->heads[h & b->mask] = i;
-	lru_append(b, e, i);
-	b->st.created++;
-	if (++b->st.entries > b->st.peak)
-		b->st.peak = b->st.entries;
-	return e;
+	stats_sync(b);
 }
 
 static bool is_expired(const struct baseline *b, uint64_t last_us, uint64_t now_us)
@@ -269,20 +177,22 @@ void baseline_touch(struct baseline *b, enum baseline_scope scope, int family,
 		    struct baseline_seen *before)
 {
 	struct baseline_seen dummy;
-	struct bkey k;
+	uint8_t k[KEY_MAX];
+	size_t kl;
 
 	if (!before)
 		before = &dummy;
 	memset(before, 0, sizeof(*before));
-	if (!key_make(&k, scope, family, src, dest, len))
+	kl = key_make(k, scope, family, src, dest, len);
+	if (!kl)
 		return;
-	uint64_t h = key_hash(b, &k);
-	uint32_t i = entry_find(b, h, &k);
-	if (i == NONE) {
-		entry_new(b, h, &k, now_us, now_us);
+	uint64_t h = kpool_hash(b->pool, k, kl);
+	uint32_t i = kpool_find(b->pool, h, k, kl);
+	if (i == KPOOL_NONE) {
+		entry_new(b, h, k, kl, now_us, now_us);
 		return;
 	}
-	struct baseline_entry *e = &b->pool[i];
+	struct baseline_entry *e = kpool_data(b->pool, i);
 	if (is_expired(b, e->last_us, now_us)) {
 		e->first_us = e->last_us = now_us; /* seen again after expiry: new again */
 	} else {
@@ -292,8 +202,7 @@ void baseline_touch(struct baseline *b, enum baseline_scope scope, int family,
 		if (now_us > e->last_us)
 			e->last_us = now_us;
 	}
-	lru_unlink(b, e);
-	lru_append(b, e, i);
+	kpool_touch(b->pool, i);
 }
 
 bool baseline_is_new(const struct baseline_seen *s, uint64_t now_us, uint64_t new_for_us)
@@ -306,12 +215,17 @@ bool baseline_is_new(const struct baseline_seen *s, uint64_t now_us, uint64_t ne
 
 void baseline_expire(struct baseline *b, uint64_t now_us)
 {
-	for (int n = 0; n < BASELINE_EXPIRE_BATCH && b->lru_head != NONE; n++) {
-		if (!is_expired(b, b->pool[b->lru_head].last_us, now_us))
+	for (int n = 0; n < BASELINE_EXPIRE_BATCH; n++) {
+		uint32_t i = kpool_first(b->pool); /* least recently touched */
+		if (i == KPOOL_NONE)
 			break;
-		entry_release(b, b->lru_head);
+		const struct baseline_entry *e = kpool_data(b->pool, i);
+		if (!is_expired(b, e->last_us, now_us))
+			break;
+		kpool_remove(b->pool, i);
 		b->st.expired++;
 	}
+	stats_sync(b);
 }
 
 /* ---- file format helpers ----------------------------------------------------------- */
@@ -378,8 +292,11 @@ int baseline_save(const struct baseline *b, const char *path, char *err, size_t 
 		snprintf(err, errlen, "baseline %s: path too long", path);
 		return -1;
 	}
-	for (uint32_t i = b->lru_head; i != NONE; i = b->pool[i].next)
-		length += REC_FIXED + b->pool[i].len;
+	for (uint32_t i = kpool_first(b->pool); i != KPOOL_NONE; i = kpool_next(b->pool, i)) {
+		size_t kl;
+		kpool_key(b->pool, i, &kl);
+		length += REC_FIXED + (kl - KEY_FIXED);
+	}
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -401,16 +318,19 @@ int baseline_save(const struct baseline *b, const char *path, char *err, size_t 
 	put_le(hdr + 16, length, 8);
 	w_put(&w, hdr, sizeof(hdr));
 	/* least recently touched first, so a load rebuilds the same recency order */
-	for (uint32_t i = b->lru_head; i != NONE; i = b->pool[i].next) {
-		const struct baseline_entry *e = &b->pool[i];
-		rec[0] = e->scope;
-		rec[1] = e->family;
-		memcpy(rec + 2, e->src, 16);
-		put_le(rec + 18, e->len, 2);
-		memcpy(rec + 20, e->dest, e->len);
-		put_le(rec + 20 + e->len, e->first_us, 8);
-		put_le(rec + 28 + e->len, e->last_us, 8);
-		w_put(&w, rec, REC_FIXED + e->len);
+	for (uint32_t i = kpool_first(b->pool); i != KPOOL_NONE; i = kpool_next(b->pool, i)) {
+		const struct baseline_entry *e = kpool_data(b->pool, i);
+		size_t kl;
+		const uint8_t *k = kpool_key(b->pool, i, &kl);
+		size_t len = kl - KEY_FIXED;
+		rec[0] = k[0];
+		rec[1] = k[1];
+		memcpy(rec + 2, k + 4, 16);
+		put_le(rec + 18, len, 2);
+		memcpy(rec + 20, k + KEY_FIXED, len);
+		put_le(rec + 20 + len, e->first_us, 8);
+		put_le(rec + 28 + len, e->last_us, 8);
+		w_put(&w, rec, REC_FIXED + len);
 	}
 	put_le(crc, w.crc, 4);
 	w_put(&w, crc, sizeof(crc));
@@ -589,29 +509,25 @@ static int insert_all(struct baseline *b, const uint8_t *buf, uint64_t now_us)
 	b->st.load_skipped += skip;
 	for (size_t j = skip; j < n; j++) {
 		const uint8_t *r = buf + v[j].off;
-		struct bkey k = {
-			.scope = r[0],
-			.family = r[1],
-			.len = (uint16_t)get_le(r + 18, 2),
-			.dest = (const char *)(r + 20),
-		};
-		memcpy(k.src, r + 2, 16);
-		uint64_t first = get_le(r + 20 + k.len, 8), last = get_le(r + 28 + k.len, 8);
-		uint64_t h = key_hash(b, &k);
-		uint32_t i = entry_find(b, h, &k);
-		if (i == NONE) {
-			entry_new(b, h, &k, first, last);
+		uint16_t len = (uint16_t)get_le(r + 18, 2);
+		uint8_t k[KEY_MAX];
+		size_t kl = KEY_FIXED + len;
+		key_put(k, r[0], r[1], len, r + 2, r + 20);
+		uint64_t first = get_le(r + 20 + len, 8), last = get_le(r + 28 + len, 8);
+		uint64_t h = kpool_hash(b->pool, k, kl);
+		uint32_t i = kpool_find(b->pool, h, k, kl);
+		if (i == KPOOL_NONE) {
+			entry_new(b, h, k, kl, first, last);
 			b->st.loaded++;
 			continue;
 		}
 		/* the same key twice: merge (the list stays in last_seen order) */
-		struct baseline_entry *e = &b->pool[i];
+		struct baseline_entry *e = kpool_data(b->pool, i);
 		if (first < e->first_us)
 			e->first_us = first;
 		if (last > e->last_us)
 			e->last_us = last;
-		lru_unlink(b, e);
-		lru_append(b, e, i);
+		kpool_touch(b->pool, i);
 	}
 	free(v);
 	return 0;
@@ -734,12 +650,12 @@ int baseline_load(struct baseline *b, const char *path, uint64_t now_us, char *e
 uint64_t baseline_earliest_first_seen(const struct baseline *b)
 {
 	uint64_t min = 0;
+
 	/* walks the live entries once: called at start, after a load */
-	uint32_t n = 0;
-	for (uint32_t i = b->lru_head; i != NONE && i < b->used && n++ < b->used;
-	     i = b->pool[i].next) {
-		if (!min || b->pool[i].first_us < min)
-			min = b->pool[i].first_us;
+	for (uint32_t i = kpool_first(b->pool); i != KPOOL_NONE; i = kpool_next(b->pool, i)) {
+		const struct baseline_entry *e = kpool_data(b->pool, i);
+		if (!min || e->first_us < min)
+			min = e->first_us;
 	}
 	return min;
 }

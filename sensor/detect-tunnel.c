@@ -1,16 +1,16 @@
 /* detect-tunnel.c: per-key sliding-window measures for DNS and ICMP tunnel detection
- * (32 time buckets per entry, a bounded set of name hashes per DNS entry) in a fixed
- * pool shared by both kinds, chained hash on SipHash-1-3 with a random key, LRU eviction
- * when full. */
+ * (32 time buckets per entry, a bounded set of name hashes per DNS entry) in a keyed
+ * pool shared by both kinds (keyed-pool.h: SipHash-1-3 chained hash, LRU eviction when
+ * full). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect-tunnel.h"
+#include "keyed-pool.h"
 #include "siphash.h"
 
-#define NONE UINT32_MAX
 #define US_PER_S_OVER_BUCKETS 31250u /* 1 s / TUNNEL_BUCKETS, exact */
 
 enum tunnel_kind {
@@ -59,37 +59,28 @@ struct tunnel_icmp_state {
 	bool has_prev;
 };
 
+/* Caller data of a pool entry; its key is the window length (4 bytes, big-endian) then
+ * the kind, family, source and domain or destination. */
 struct tunnel_entry {
-	uint32_t hnext;	     /* hash chain */
-	uint32_t prev, next; /* recency list, head = coldest */
-	uint32_t window_s;
-	uint64_t hash;
 	uint64_t head_bn; /* bucket number of the newest bucket written */
 	uint64_t last_us; /* latest contribution */
-	uint16_t keylen;
-	uint8_t key[TUNNEL_KEY_MAX]; /* key[0] is the kind */
 	union {
 		struct tunnel_dns_state dns;
 		struct tunnel_icmp_state icmp;
 	} u;
 };
 
+#define POOL_KEY_MAX (4 + TUNNEL_KEY_MAX)
+
 struct tunnel_table {
-	struct siphash_key key;
-	struct tunnel_entry *pool;
-	uint32_t *heads;
-	uint32_t mask;
-	uint32_t max_entries;
-	uint32_t used;	    /* pool entries ever handed out */
-	uint32_t free_head; /* recycled entries, linked through hnext */
-	uint32_t lru_head, lru_tail;
-	struct tunnel_table_stats st;
+	struct kpool *pool;
+	const struct siphash_key *key; /* the pool's, for name and payload hashes */
+	struct tunnel_table_stats st;  /* the pool's counters, copied after each change */
 };
 
 struct tunnel_table *tunnel_table_create(uint32_t max_entries, char *err, size_t errlen)
 {
 	struct tunnel_table *t;
-	uint64_t nheads = 16;
 
 	if (max_entries == 0 || max_entries > TUNNEL_MAX_ENTRIES) {
 		snprintf(err, errlen, "tunnel table: max_entries must be between 1 and %u",
@@ -97,41 +88,39 @@ struct tunnel_table *tunnel_table_create(uint32_t max_entries, char *err, size_t
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
-	if (!t)
-		goto fail;
-	while (nheads < max_entries)
-		nheads <<= 1;
-	t->mask = (uint32_t)(nheads - 1);
-	t->max_entries = max_entries;
-	/* calloc'd big blocks are mapped lazily: pages are touched as entries are used */
-	t->pool = calloc(max_entries, sizeof(*t->pool));
-	t->heads = malloc(nheads * sizeof(*t->heads));
-	if (!t->pool || !t->heads)
-		goto fail;
-	memset(t->heads, 0xff, nheads * sizeof(*t->heads)); /* all NONE */
-	t->free_head = NONE;
-	t->lru_head = t->lru_tail = NONE;
-	siphash_key_random(&t->key);
+	if (t)
+		t->pool = kpool_create(max_entries, sizeof(struct tunnel_entry), POOL_KEY_MAX);
+	if (!t || !t->pool) {
+		snprintf(err, errlen, "tunnel table: cannot reserve memory for %u entries",
+			 max_entries);
+		tunnel_table_destroy(t);
+		return NULL;
+	}
+	t->key = kpool_sipkey(t->pool);
 	return t;
-fail:
-	snprintf(err, errlen, "tunnel table: cannot reserve memory for %u entries",
-		 max_entries);
-	tunnel_table_destroy(t);
-	return NULL;
 }
 
 void tunnel_table_destroy(struct tunnel_table *t)
 {
 	if (!t)
 		return;
-	free(t->pool);
-	free(t->heads);
+	kpool_destroy(t->pool);
 	free(t);
 }
 
 const struct tunnel_table_stats *tunnel_table_stats(const struct tunnel_table *t)
 {
 	return &t->st;
+}
+
+static void stats_sync(struct tunnel_table *t)
+{
+	const struct kpool_stats *ps = kpool_stats(t->pool);
+
+	t->st.entries = ps->entries;
+	t->st.peak = ps->peak;
+	t->st.created = ps->created;
+	t->st.evictions = ps->evictions;
 }
 
 /* ---- names ---- */
@@ -215,68 +204,6 @@ static size_t key_head(uint8_t *key, enum tunnel_kind kind, int family,
 	return KEY_HDR;
 }
 
-static uint64_t key_hash(const struct tunnel_table *t, const uint8_t *key, size_t keylen,
-			 uint32_t window_s)
-{
-	uint8_t buf[4 + TUNNEL_KEY_MAX];
-
-	buf[0] = (uint8_t)(window_s >> 24);
-	buf[1] = (uint8_t)(window_s >> 16);
-	buf[2] = (uint8_t)(window_s >> 8);
-	buf[3] = (uint8_t)window_s;
-	memcpy(buf + 4, key, keylen);
-	return siphash13(&t->key, buf, 4 + keylen);
-}
-
-static uint32_t entry_find(const struct tunnel_table *t, uint64_t h, const uint8_t *key,
-			   size_t keylen, uint32_t window_s)
-{
-	for (uint32_t i = t->heads[h & t->mask]; i != NONE; i = t->pool[i].hnext) {
-		const struct tunnel_entry *e = &t->pool[i];
-		if (e->hash == h && e->window_s == window_s && e->keylen == keylen &&
-		    memcmp(e->key, key, keylen) == 0)
-			return i;
-	}
-	return NONE;
-}
-
-static void lru_unlink(struct tunnel_table *t, struct tunnel_entry *e)
-{
-	if (e->prev != NONE)
-		t->pool[e->prev].next = e->next;
-	else
-		t->lru_head = e->next;
-	if (e->next != NONE)
-		t->pool[e->next].prev = e->prev;
-	else
-		t->lru_tail = e->prev;
-}
-
-static void lru_append(struct tunnel_table *t, struct tunnel_entry *e, uint32_t i)
-{
-	e->next = NONE;
-	e->prev = t->lru_tail;
-	if (t->lru_tail != NONE)
-		t->pool[t->lru_tail].next = i;
-	else
-		t->lru_head = i;
-	t->lru_tail = i;
-}
-
-static void entry_release(struct tunnel_table *t, uint32_t i)
-{
-	struct tunnel_entry *e = &t->pool[i];
-	uint32_t *pp = &t->heads[e->hash & t->mask];
-
-	while (*pp != i)
-		pp = &t->pool[*pp].hnext; /* every live entry is on its chain */
-	*pp = e->hnext;
-	lru_unlink(t, e);
-	e->hnext = t->free_head;
-	t->free_head = i;
-	t->st.entries--;
-}
-
 static void dns_clear(struct tunnel_dns_state *d)
 {
 	memset(d->b, 0, sizeof(d->b));
@@ -292,45 +219,6 @@ static void icmp_clear(struct tunnel_icmp_state *c)
 		c->b[k].first_us = UINT64_MAX;
 }
 
-static uint32_t entry_new(struct tunnel_table *t, uint64_t h, const uint8_t *key,
-			  size_t keylen, uint32_t window_s)
-{
-	uint32_t i;
-
-	if (t->st.entries >= t->max_entries) {
-		entry_release(t, t->lru_head); /* the coldest: least recently added to */
-		t->st.evictions++;
-	}
-	if (t->free_head != NONE) {
-		i = t->free_head;
-		t->free_head = t->pool[i].hnext;
-	} else {
-		i = t->used++;
-	}
-	struct tunnel_entry *e = &t->pool[i];
-	e->hash = h;
-	e->window_s = window_s;
-	e->keylen = (uint16_t)keylen;
-	memcpy(e->key, key, keylen);
-	e->head_bn = 0;
-	e->last_us = 0;
-	if (key[0] == TUNNEL_KIND_DNS) {
-		dns_clear(&e->u.dns);
-	} else {
-		icmp_clear(&e->u.icmp);
-		e->u.icmp.has_prev = false;
-		e->u.icmp.prev_hash = 0;
-		e->u.icmp.prev_len = 0;
-	}
-	e->hnext = t->heads[h & t->mask];
-	t->heads[h & t->mask] = i;
-	lru_append(t, e, i);
-	t->st.created++;
-	if (++t->st.entries > t->st.peak)
-		t->st.peak = t->st.entries;
-	return i;
-}
-
 static inline uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return a + b < a ? UINT64_MAX : a + b;
@@ -341,25 +229,45 @@ static inline uint32_t sat_add32(uint32_t a, uint32_t b)
 	return a + b < a ? UINT32_MAX : a + b;
 }
 
-/* Find or create the entry, refresh its recency, clamp a time that went back, and
- * return the bucket number now_us falls in; *advanced says how many buckets the entry
- * moved forward (UINT64_MAX: fresh entry). Retiring is the caller's, per kind. */
+/* Find or create the entry (key[0] is the kind), refresh its recency, clamp a time that
+ * went back, and return the bucket number now_us falls in; *advanced says how many
+ * buckets the entry moved forward (UINT64_MAX: fresh entry). Retiring is the caller's,
+ * per kind. */
 static struct tunnel_entry *entry_get(struct tunnel_table *t, const uint8_t *key,
 				      size_t keylen, uint32_t window_s, uint64_t *now_us,
 				      uint64_t *bn, uint64_t *advanced)
 {
-	uint64_t h = key_hash(t, key, keylen, window_s);
-	uint32_t i = entry_find(t, h, key, keylen, window_s);
-	bool fresh = i == NONE;
+	uint8_t buf[POOL_KEY_MAX];
 
-	if (fresh)
-		i = entry_new(t, h, key, keylen, window_s);
-	struct tunnel_entry *e = &t->pool[i];
-	if (!fresh) {
-		lru_unlink(t, e);
-		lru_append(t, e, i);
-		if (*now_us < e->last_us)
-			*now_us = e->last_us; /* time went back: count at the latest time */
+	buf[0] = (uint8_t)(window_s >> 24);
+	buf[1] = (uint8_t)(window_s >> 16);
+	buf[2] = (uint8_t)(window_s >> 8);
+	buf[3] = (uint8_t)window_s;
+	memcpy(buf + 4, key, keylen);
+	keylen += 4;
+	uint64_t h = kpool_hash(t->pool, buf, keylen);
+	uint32_t i = kpool_find(t->pool, h, buf, keylen);
+	bool fresh = i == KPOOL_NONE;
+
+	if (fresh) {
+		/* full: the entry least recently added to goes */
+		i = kpool_insert(t->pool, h, buf, keylen);
+		stats_sync(t);
+	} else {
+		kpool_touch(t->pool, i);
+	}
+	struct tunnel_entry *e = kpool_data(t->pool, i);
+	if (fresh) {
+		if (key[0] == TUNNEL_KIND_DNS) {
+			dns_clear(&e->u.dns);
+		} else {
+			icmp_clear(&e->u.icmp);
+			e->u.icmp.has_prev = false;
+			e->u.icmp.prev_hash = 0;
+			e->u.icmp.prev_len = 0;
+		}
+	} else if (*now_us < e->last_us) {
+		*now_us = e->last_us; /* time went back: count at the latest time */
 	}
 	*bn = *now_us / ((uint64_t)window_s * US_PER_S_OVER_BUCKETS);
 	if (fresh)
@@ -501,7 +409,7 @@ bool tunnel_dns_query(struct tunnel_table *t, int family, const uint8_t src[16],
 		b->max_label = ll;
 	if (now_us < b->first_us)
 		b->first_us = now_us;
-	dns_name_seen(d, siphash13(&t->key, name, qlen), bn);
+	dns_name_seen(d, siphash13(t->key, name, qlen), bn);
 	if (out)
 		dns_sum(e, bn, out);
 	return true;
@@ -573,9 +481,9 @@ bool tunnel_icmp_echo(struct tunnel_table *t, int family, const uint8_t src[16],
 	if (caplen > payload_len)
 		caplen = payload_len; /* link-layer padding is not payload */
 	uint64_t ph = caplen > TUNNEL_ICMP_STAMP_SKIP ?
-			      siphash13(&t->key, payload + TUNNEL_ICMP_STAMP_SKIP,
+			      siphash13(t->key, payload + TUNNEL_ICMP_STAMP_SKIP,
 					caplen - TUNNEL_ICMP_STAMP_SKIP) :
-			      siphash13(&t->key, "", 0);
+			      siphash13(t->key, "", 0);
 
 	struct tunnel_entry *e = entry_get(t, key, kl, window_s, &now_us, &bn, &advanced);
 	struct tunnel_icmp_state *c = &e->u.icmp;

@@ -1,13 +1,12 @@
 /* detect-window.c: per-key sliding-window volume sums (32 time buckets per entry) in a
- * fixed pool, chained hash on SipHash-1-3 with a random key, LRU eviction when full. */
+ * keyed pool (keyed-pool.h: SipHash-1-3 chained hash, LRU eviction when full). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect-window.h"
-#include "siphash.h"
+#include "keyed-pool.h"
 
-#define NONE UINT32_MAX
 #define US_PER_S_OVER_BUCKETS 31250u /* 1 s / WINDOW_BUCKETS, exact */
 
 _Static_assert(1000000u % WINDOW_BUCKETS == 0, "bucket width must be whole microseconds");
@@ -20,34 +19,25 @@ struct window_bucket {
 	uint32_t flows;
 };
 
+/* Caller data of a pool entry; its key is the window length (4 bytes, big-endian) then
+ * the caller's key bytes. */
 struct window_entry {
-	uint32_t hnext;	     /* hash chain */
-	uint32_t prev, next; /* recency list, head = coldest */
 	uint32_t window_s;
-	uint64_t hash;
-	uint64_t head_bn;    /* bucket number of the newest bucket written */
-	uint64_t last_us;    /* latest contribution */
-	uint8_t keylen;
-	uint8_t key[WINDOW_KEY_MAX];
+	uint64_t head_bn; /* bucket number of the newest bucket written */
+	uint64_t last_us; /* latest contribution */
 	struct window_bucket b[WINDOW_BUCKETS];
 };
 
+#define POOL_KEY_MAX (4 + WINDOW_KEY_MAX)
+
 struct window_table {
-	struct siphash_key key;
-	struct window_entry *pool;
-	uint32_t *heads;
-	uint32_t mask;
-	uint32_t max_entries;
-	uint32_t used;	    /* pool entries ever handed out */
-	uint32_t free_head; /* recycled entries, linked through hnext */
-	uint32_t lru_head, lru_tail;
-	struct window_table_stats st;
+	struct kpool *pool;
+	struct window_table_stats st; /* the pool's counters, copied after each change */
 };
 
 struct window_table *window_table_create(uint32_t max_entries, char *err, size_t errlen)
 {
 	struct window_table *t;
-	uint64_t nheads = 16;
 
 	if (max_entries == 0 || max_entries > WINDOW_MAX_ENTRIES) {
 		snprintf(err, errlen, "window table: max_entries must be between 1 and %u",
@@ -55,35 +45,22 @@ struct window_table *window_table_create(uint32_t max_entries, char *err, size_t
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
-	if (!t)
-		goto fail;
-	while (nheads < max_entries)
-		nheads <<= 1;
-	t->mask = (uint32_t)(nheads - 1);
-	t->max_entries = max_entries;
-	/* calloc'd big blocks are mapped lazily: pages are touched as entries are used */
-	t->pool = calloc(max_entries, sizeof(*t->pool));
-	t->heads = malloc(nheads * sizeof(*t->heads));
-	if (!t->pool || !t->heads)
-		goto fail;
-	memset(t->heads, 0xff, nheads * sizeof(*t->heads)); /* all NONE */
-	t->free_head = NONE;
-	t->lru_head = t->lru_tail = NONE;
-	siphash_key_random(&t->key);
+	if (t)
+		t->pool = kpool_create(max_entries, sizeof(struct window_entry), POOL_KEY_MAX);
+	if (!t || !t->pool) {
+		snprintf(err, errlen, "window table: cannot reserve memory for %u entries",
+			 max_entries);
+		window_table_destroy(t);
+		return NULL;
+	}
 	return t;
-fail:
-	snprintf(err, errlen, "window table: cannot reserve memory for %u entries",
-		 max_entries);
-	window_table_destroy(t);
-	return NULL;
 }
 
 void window_table_destroy(struct window_table *t)
 {
 	if (!t)
 		return;
-	free(t->pool);
-	free(t->heads);
+	kpool_destroy(t->pool);
 	free(t);
 }
 
@@ -92,72 +69,31 @@ const struct window_table_stats *window_table_stats(const struct window_table *t
 	return &t->st;
 }
 
+static void stats_sync(struct window_table *t)
+{
+	const struct kpool_stats *ps = kpool_stats(t->pool);
+
+	t->st.entries = ps->entries;
+	t->st.peak = ps->peak;
+	t->st.created = ps->created;
+	t->st.evictions = ps->evictions;
+}
+
 static bool key_ok(size_t keylen, uint32_t window_s)
 {
 	return keylen <= WINDOW_KEY_MAX && window_s >= WINDOW_MIN_S && window_s <= WINDOW_MAX_S;
 }
 
-static uint64_t key_hash(const struct window_table *t, const void *key, size_t keylen,
-			 uint32_t window_s)
+/* The pool key: window_s big-endian, then the key bytes; returns its length. */
+static size_t key_make(uint8_t *buf, const void *key, size_t keylen, uint32_t window_s)
 {
-	uint8_t buf[4 + WINDOW_KEY_MAX];
-
 	buf[0] = (uint8_t)(window_s >> 24);
 	buf[1] = (uint8_t)(window_s >> 16);
 	buf[2] = (uint8_t)(window_s >> 8);
 	buf[3] = (uint8_t)window_s;
 	if (keylen)
 		memcpy(buf + 4, key, keylen);
-	return siphash13(&t->key, buf, 4 + keylen);
-}
-
-static uint32_t entry_find(const struct window_table *t, uint64_t h, const void *key,
-			   size_t keylen, uint32_t window_s)
-{
-	for (uint32_t i = t->heads[h & t->mask]; i != NONE; i = t->pool[i].hnext) {
-		const struct window_entry *e = &t->pool[i];
-		if (e->hash == h && e->window_s == window_s && e->keylen == keylen &&
-		    (keylen == 0 || memcmp(e->key, key, keylen) == 0))
-			return i;
-	}
-	return NONE;
-}
-
-static void lru_unlink(struct window_table *t, struct window_entry *e)
-{
-	if (e->prev != NONE)
-		t->pool[e->prev].next = e->next;
-	else
-		t->lru_head = e->next;
-	if (e->next != NONE)
-		t->pool[e->next].prev = e->prev;
-	else
-		t->lru_tail = e->prev;
-}
-
-static void lru_append(struct window_table *t, struct window_entry *e, uint32_t i)
-{
-	e->next = NONE;
-	e->prev = t->lru_tail;
-	if (t->lru_tail != NONE)
-		t->pool[t->lru_tail].next = i;
-	else
-		t->lru_head = i;
-	t->lru_tail = i;
-}
-
-static void entry_release(struct window_table *t, uint32_t i)
-{
-	struct window_entry *e = &t->pool[i];
-	uint32_t *pp = &t->heads[e->hash & t->mask];
-
-	while (*pp != i)
-		pp = &t->pool[*pp].hnext; /* every live entry is on its chain */
-	*pp = e->hnext;
-	lru_unlink(t, e);
-	e->hnext = t->free_head;
-	t->free_head = i;
-	t->st.entries--;
+	return 4 + keylen;
 }
 
 static void buckets_clear(struct window_entry *e)
@@ -165,39 +101,6 @@ static void buckets_clear(struct window_entry *e)
 	memset(e->b, 0, sizeof(e->b));
 	for (int k = 0; k < WINDOW_BUCKETS; k++)
 		e->b[k].first_us = UINT64_MAX;
-}
-
-static uint32_t entry_new(struct window_table *t, uint64_t h, const void *key, size_t keylen,
-			  uint32_t window_s)
-{
-	uint32_t i;
-
-	if (t->st.entries >= t->max_entries) {
-		entry_release(t, t->lru_head); /* the coldest: least recently added to */
-		t->st.evictions++;
-	}
-	if (t->free_head != NONE) {
-		i = t->free_head;
-		t->free_head = t->pool[i].hnext;
-	} else {
-		i = t->used++;
-	}
-	struct window_entry *e = &t->pool[i];
-	e->hash = h;
-	e->window_s = window_s;
-	e->keylen = (uint8_t)keylen;
-	if (keylen)
-		memcpy(e->key, key, keylen);
-	e->head_bn = 0;
-	e->last_us = 0;
-	buckets_clear(e);
-	e->hnext = t->heads[h & t->mask];
-	t->heads[h & t->mask] = i;
-	lru_append(t, e, i);
-	t->st.created++;
-	if (++t->st.entries > t->st.peak)
-		t->st.peak = t->st.entries;
-	return i;
 }
 
 static inline uint64_t width_us(const struct window_entry *e)
@@ -252,18 +155,27 @@ bool window_add(struct window_table *t, const void *key, size_t keylen, uint32_t
 			memset(out, 0, sizeof(*out));
 		return false;
 	}
-	uint64_t h = key_hash(t, key, keylen, window_s);
-	uint32_t i = entry_find(t, h, key, keylen, window_s);
-	bool fresh = i == NONE;
+	uint8_t buf[POOL_KEY_MAX];
+	size_t kl = key_make(buf, key, keylen, window_s);
+	uint64_t h = kpool_hash(t->pool, buf, kl);
+	uint32_t i = kpool_find(t->pool, h, buf, kl);
+	bool fresh = i == KPOOL_NONE;
 
-	if (fresh)
-		i = entry_new(t, h, key, keylen, window_s);
-	struct window_entry *e = &t->pool[i];
-	if (!fresh) {
-		lru_unlink(t, e);
-		lru_append(t, e, i);
-		if (now_us < e->last_us)
-			now_us = e->last_us; /* time went back: count at the latest time */
+	if (fresh) {
+		/* full: the entry least recently added to goes */
+		i = kpool_insert(t->pool, h, buf, kl);
+		stats_sync(t);
+	} else {
+		kpool_touch(t->pool, i);
+	}
+	struct window_entry *e = kpool_data(t->pool, i);
+	if (fresh) {
+		e->window_s = window_s;
+		e->head_bn = 0;
+		e->last_us = 0;
+		buckets_clear(e);
+	} else if (now_us < e->last_us) {
+		now_us = e->last_us; /* time went back: count at the latest time */
 	}
 
 	uint64_t bn = now_us / width_us(e);
@@ -305,11 +217,12 @@ bool window_peek(const struct window_table *t, const void *key, size_t keylen,
 	memset(out, 0, sizeof(*out));
 	if (!key_ok(keylen, window_s))
 		return false;
-	uint64_t h = key_hash(t, key, keylen, window_s);
-	uint32_t i = entry_find(t, h, key, keylen, window_s);
-	if (i == NONE)
+	uint8_t buf[POOL_KEY_MAX];
+	size_t kl = key_make(buf, key, keylen, window_s);
+	uint32_t i = kpool_find(t->pool, kpool_hash(t->pool, buf, kl), buf, kl);
+	if (i == KPOOL_NONE)
 		return false;
-	const struct window_entry *e = &t->pool[i];
+	const struct window_entry *e = kpool_data(t->pool, i);
 	if (now_us < e->last_us)
 		now_us = e->last_us;
 	entry_sum(e, now_us / width_us(e), out);

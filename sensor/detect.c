@@ -66,6 +66,12 @@ static void flush_pending(struct detect *d, uint64_t now_us);
 
 const struct detect_stats *detect_stats(const struct detect *d)
 {
+	struct detect_stats *st = (struct detect_stats *)(uintptr_t)&d->st;
+	st->window_entries = window_table_stats(d->win)->entries;
+	st->window_evictions = window_table_stats(d->win)->evictions;
+	st->tunnel_evictions = tunnel_table_stats(d->tun)->evictions;
+	st->baseline_entries = baseline_stats(d->base)->entries;
+	st->baseline_evictions = baseline_stats(d->base)->evictions;
 	return &d->st;
 }
 

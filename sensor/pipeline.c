@@ -235,6 +235,11 @@ void pipeline_print_stats(const struct pipeline *p, FILE *f)
 	stat_line(f, "detect.suppressed", dst->suppressed);
 	stat_line(f, "detect.learning_silenced", dst->learning_silenced);
 	stat_line(f, "detect.allowlisted_flows", dst->allowlisted_flows);
+	stat_line(f, "detect.window_entries", dst->window_entries);
+	stat_line(f, "detect.window_evictions", dst->window_evictions);
+	stat_line(f, "detect.tunnel_evictions", dst->tunnel_evictions);
+	stat_line(f, "detect.baseline_entries", dst->baseline_entries);
+	stat_line(f, "detect.baseline_evictions", dst->baseline_evictions);
 	stat_line(f, "detect.baseline_saves", dst->baseline_saves);
 	stat_line(f, "detect.baseline_save_errors", dst->baseline_save_errors);
 	uint64_t total = 0;

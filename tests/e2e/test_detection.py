@@ -184,6 +184,25 @@ def test_t1048_icmp_tunnel(tmp_path):
     assert {a["rule"]["id"] for a in alerts} == {"t1048.003-icmp-tunnel"}
 
 
+def test_burst_to_new_destination(tmp_path):
+    # 150 MB in 4 minutes to a destination never seen before (no category): 30
+    # connections of 5 MB, one every 8 seconds
+    first, last, _ = check(str(tmp_path), "burst", [
+        {"kind": "tls", "client": HOST, "server": "203.0.113.45", "sni": "upload.unknown.example",
+         "upload": "5MB", "at": f"{8 * i}s"} for i in range(30)],
+        "generic-new-destination-burst", "T1048")
+    assert first["source"]["bytes"] >= 100_000_000
+    assert last["egressd"]["flows"] == 30
+    assert last["event"]["end"] > first["event"]["start"]
+
+
+def test_unusual_port_upload(tmp_path):
+    check(str(tmp_path), "port", [
+        {"kind": "tcp", "client": HOST, "server": "198.51.100.7", "dport": 4444,
+         "c2s": [60_000_000], "s2c": [1000]}],
+        "t1048-unusual-port-upload", "T1048")
+
+
 def test_slow_drip_caught(tmp_path):
     # 2 MB every 5 minutes for 12 hours to one new destination: 288 MB, never more than
     # 24 MB in any hour, caught by the 24-hour rule
