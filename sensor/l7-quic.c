@@ -35,6 +35,7 @@ _Static_assert(L7_QUIC_CRYPTO_MAX <= UINT16_MAX, "stream ranges are kept in 16 b
 /* What differs between the versions read here. */
 struct quic_version {
 	uint32_t version;
+	uint32_t version_last; /* a range of versions that share the rest; 0: just one */
 	uint8_t type_initial;	/* Long Packet Type values (RFC 9000 17.2, RFC 9369 3.2) */
 	uint8_t type_retry;
 	uint8_t salt[QUIC_SALT_LEN];
@@ -67,45 +68,10 @@ static const struct quic_version quic_versions[] = {
 		.label_hp = "quicv2 hp",
 	},
 	{
-		/* draft-ietf-quic-tls-29 5.2: the last drafts before v1, still sent by
-		 * deployed clients; v1's packet types and labels, their own salt */
+		/* draft-ietf-quic-tls-29 to -32 5.2: the last drafts before v1, still sent
+		 * by deployed clients; v1's packet types and labels, their own salt */
 		.version = 0xff00001du,
-		.type_initial = 0x0,
-		.type_retry = 0x3,
-		.salt = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
-			  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 },
-		.label_key = "quic key",
-		.label_iv = "quic iv",
-		.label_hp = "quic hp",
-	},
-	{
-		/* draft-ietf-quic-tls-30 5.2: the last drafts before v1, still sent by
-		 * deployed clients; v1's packet types and labels, their own salt */
-		.version = 0xff00001eu,
-		.type_initial = 0x0,
-		.type_retry = 0x3,
-		.salt = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
-			  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 },
-		.label_key = "quic key",
-		.label_iv = "quic iv",
-		.label_hp = "quic hp",
-	},
-	{
-		/* draft-ietf-quic-tls-31 5.2: the last drafts before v1, still sent by
-		 * deployed clients; v1's packet types and labels, their own salt */
-		.version = 0xff00001fu,
-		.type_initial = 0x0,
-		.type_retry = 0x3,
-		.salt = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
-			  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 },
-		.label_key = "quic key",
-		.label_iv = "quic iv",
-		.label_hp = "quic hp",
-	},
-	{
-		/* draft-ietf-quic-tls-32 5.2: the last drafts before v1, still sent by
-		 * deployed clients; v1's packet types and labels, their own salt */
-		.version = 0xff000020u,
+		.version_last = 0xff000020u,
 		.type_initial = 0x0,
 		.type_retry = 0x3,
 		.salt = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
@@ -142,7 +108,8 @@ bool l7_quic_version_supported(uint32_t version)
 static const struct quic_version *quic_version_find(uint32_t version)
 {
 	for (size_t i = 0; i < QUIC_N_VERSIONS; i++) {
-		if (quic_versions[i].version == version)
+		if (quic_versions[i].version == version ||
+		    (version > quic_versions[i].version && version <= quic_versions[i].version_last))
 			return &quic_versions[i];
 	}
 	return NULL;
