@@ -107,6 +107,12 @@ def test_file_drop(tmp_path):
         "t1567-file-drop-upload", "T1567")
 
 
+def test_tunnel_service(tmp_path):
+    check(str(tmp_path), "ngrok", [
+        {"kind": "tls", "client": HOST, "server": "3.125.1.1", "sni": "a1b2c3d4.ngrok-free.app",
+         "upload": "12MB"}], "t1567-tunnel-service-upload", "T1567")
+
+
 def test_t1537_foreign_tenant_not_own(tmp_path):
     steps = [
         {"kind": "tls", "client": HOST, "server": "52.216.1.1",
