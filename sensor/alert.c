@@ -99,7 +99,7 @@ size_t alert_json(const struct alert *a, const char *sensor_name, const char *ve
 	json_obj_end(&j);
 
 	json_obj_begin(&j, "destination");
-	if (a->detector[0] != 'd') /* per-domain DNS detection has no one address */
+	if (strcmp(a->detector, "dns_tunnel") != 0) /* per domain: no one address */
 		json_ip(&j, "ip", a->family, a->dst);
 	if (a->dst_port)
 		json_u64(&j, "port", a->dst_port);
