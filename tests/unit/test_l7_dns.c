@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "l7-dns.h"
+#include "l7-robust.h"
 
 /* A response laid out field by field (RFC 1035 4.1.1-4.1.4). Checked with text2pcap +
  * tshark: www.example.com CNAME web.example.com (TTL 3600), web.example.com A
@@ -719,70 +720,41 @@ static void test_counts_and_caps(void **state)
 
 /* ---- robustness: every prefix and random mutations ---- */
 
-static uint32_t rng_state;
+static struct l7_rng fuzz_rng;
 
-static uint32_t rng(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
-}
-
-static void check_any(const uint8_t *p, size_t n)
+static void check_any(const uint8_t *p, size_t n, void *ctx)
 {
 	struct l7_dns_msg m;
 	enum l7_result r = parse(p, n, &m);
 
+	(void)ctx;
 	assert_true(r == L7_OK || r == L7_MALFORMED);
 	assert_true(strlen(m.qname) <= L7_DNS_NAME_MAX);
 	assert_true(m.n_addrs <= L7_DNS_MAX_ADDRS);
 	assert_true(m.answers_parsed <= L7_DNS_MAX_RECORDS);
 }
 
+/* a random compression pointer */
+static void put_pointer(uint8_t *b, size_t n, size_t at, struct l7_rng *rng)
+{
+	b[at] = 0xc0 | (l7_rng_next(rng) & 0x01);
+	if (at + 1 < n)
+		b[at + 1] = (uint8_t)(l7_rng_next(rng) % n);
+}
+
 static void fuzz_one(const uint8_t *msg, size_t n, unsigned rounds)
 {
-	uint8_t *b = malloc(n);
+	static const enum l7_robust_op ops[] = { L7_ROBUST_RANDOM, L7_ROBUST_BITFLIP,
+						 L7_ROBUST_CUSTOM, L7_ROBUST_TRUNCATE };
+	static const struct l7_robust_opts o = { .ops = ops, .n_ops = 4, .custom = put_pointer };
 
-	assert_non_null(b);
-	for (size_t k = 0; k <= n; k++)
-		check_any(msg, k);
-	for (unsigned i = 0; i < rounds; i++) {
-		unsigned edits = 1 + rng() % 4;
-		size_t len = n;
-
-		memcpy(b, msg, n);
-		for (unsigned e = 0; e < edits; e++) {
-			size_t at = rng() % n;
-
-			switch (rng() % 4) {
-			case 0:
-				b[at] = (uint8_t)rng();
-				break;
-			case 1:
-				b[at] ^= (uint8_t)(1u << (rng() % 8));
-				break;
-			case 2: /* a random compression pointer */
-				b[at] = 0xc0 | (rng() & 0x01);
-				if (at + 1 < n)
-					b[at + 1] = (uint8_t)(rng() % n);
-				break;
-			default:
-				len = at + 1;
-				break;
-			}
-		}
-		check_any(b, len);
-	}
-	free(b);
+	l7_robust_run(msg, n, &fuzz_rng, (int)rounds, &o, check_any, NULL);
 }
 
 static void test_fuzz(void **state)
 {
 	(void)state;
-	rng_state = 0x85ebca6b;
+	l7_rng_seed(&fuzz_rng, 0x85ebca6b);
 	fuzz_one(rfc_resp, sizeof(rfc_resp), 600);
 	fuzz_one(dns_fb_aaaa, sizeof(dns_fb_aaaa), 400);
 	fuzz_one(dns_flickr, sizeof(dns_flickr), 400);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "l7-ftp.h"
+#include "l7-robust.h"
 
 static enum l7_result cmd_n(const void *p, size_t n, struct l7_ftp_cmd *c)
 {
@@ -271,23 +272,14 @@ static void test_replies(void **state)
 
 /* ---- robustness: every prefix and random mutations ---- */
 
-static uint32_t rng_state;
+static struct l7_rng fuzz_rng;
 
-static uint32_t rng(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
-}
-
-static void check_any(const uint8_t *p, size_t n)
+static void check_any(const uint8_t *p, size_t n, void *ctx)
 {
 	struct l7_ftp_cmd c;
 	struct l7_ftp_reply r;
 
+	(void)ctx;
 	assert_in_range(cmd_n(p, n, &c), L7_OK, L7_MALFORMED);
 	assert_true(strlen(c.verb) <= L7_FTP_VERB_MAX);
 	assert_true(strlen(c.arg) <= L7_FTP_ARG_MAX);
@@ -298,41 +290,15 @@ static void check_any(const uint8_t *p, size_t n)
 static void fuzz_one(const char *s, unsigned rounds)
 {
 	static const uint8_t specials[] = { '|', ',', '(', ')', ':', '.', '0', '9', ' ', 0 };
-	size_t n = strlen(s);
-	uint8_t *b = malloc(n);
 
-	assert_non_null(b);
-	for (size_t k = 0; k <= n; k++)
-		check_any((const uint8_t *)s, k);
-	for (unsigned i = 0; i < rounds; i++) {
-		unsigned edits = 1 + rng() % 4;
-		size_t len = n;
-
-		memcpy(b, s, n);
-		for (unsigned e = 0; e < edits; e++) {
-			size_t at = rng() % n;
-
-			switch (rng() % 3) {
-			case 0:
-				b[at] = (uint8_t)rng();
-				break;
-			case 1:
-				b[at] = specials[rng() % sizeof(specials)];
-				break;
-			default:
-				len = at + 1;
-				break;
-			}
-		}
-		check_any(b, len);
-	}
-	free(b);
+	l7_robust_text(s, strlen(s), &fuzz_rng, (int)rounds, specials, sizeof(specials), check_any,
+		       NULL);
 }
 
 static void test_fuzz(void **state)
 {
 	(void)state;
-	rng_state = 0x27d4eb2f;
+	l7_rng_seed(&fuzz_rng, 0x27d4eb2f);
 	fuzz_one("PORT 141,142,220,235,131,46\r\n", 300);
 	fuzz_one("EPRT |1|132.235.1.2|6275|\r\n", 300);
 	fuzz_one("EPRT |2|1080::8:800:200C:417A|5282|\r\n", 300);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "l7-http.h"
+#include "l7-robust.h"
 
 /* Captured requests (tcp.payload via tshark; the POST cut 12 bytes into its body).
  * Expected values are tshark's http.request.method/uri/version, http.host,
@@ -482,23 +483,14 @@ static void test_bounds(void **state)
 
 /* ---- robustness: every prefix and random mutations ---- */
 
-static uint32_t rng_state;
+static struct l7_rng fuzz_rng;
 
-static uint32_t rng(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
-}
-
-static void check_any(const uint8_t *p, size_t n)
+static void check_any(const uint8_t *p, size_t n, void *ctx)
 {
 	struct l7_http_req r;
 	enum l7_result res = parse_n(p, n, &r);
 
+	(void)ctx;
 	assert_in_range(res, L7_OK, L7_MALFORMED);
 	assert_true(strlen(r.method) <= L7_HTTP_METHOD_MAX);
 	assert_true(strlen(r.target) <= L7_HTTP_TARGET_MAX);
@@ -511,41 +503,15 @@ static void check_any(const uint8_t *p, size_t n)
 static void fuzz_one(const char *s, unsigned rounds)
 {
 	static const uint8_t specials[] = { '\r', '\n', ':', ' ', '\t', '[', ']', ',', '/', 0 };
-	size_t n = strlen(s);
-	uint8_t *b = malloc(n);
 
-	assert_non_null(b);
-	for (size_t k = 0; k <= n; k++)
-		check_any((const uint8_t *)s, k);
-	for (unsigned i = 0; i < rounds; i++) {
-		unsigned edits = 1 + rng() % 4;
-		size_t len = n;
-
-		memcpy(b, s, n);
-		for (unsigned e = 0; e < edits; e++) {
-			size_t at = rng() % n;
-
-			switch (rng() % 3) {
-			case 0:
-				b[at] = (uint8_t)rng();
-				break;
-			case 1:
-				b[at] = specials[rng() % sizeof(specials)];
-				break;
-			default:
-				len = at + 1;
-				break;
-			}
-		}
-		check_any(b, len);
-	}
-	free(b);
+	l7_robust_text(s, strlen(s), &fuzz_rng, (int)rounds, specials, sizeof(specials), check_any,
+		       NULL);
 }
 
 static void test_fuzz(void **state)
 {
 	(void)state;
-	rng_state = 0x9e3779b9;
+	l7_rng_seed(&fuzz_rng, 0x9e3779b9);
 	fuzz_one(http_curl, 500);
 	fuzz_one(http_propfind, 500);
 	fuzz_one(http_post, 300);

@@ -26,6 +26,7 @@
 
 #include "crypto.h"
 #include "l7-quic.h"
+#include "l7-robust.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -1816,11 +1817,9 @@ static void check_prefixes(const char *hex, size_t pkt_len, enum l7_result whole
 	size_t n = unhex(hex, full, sizeof(full));
 
 	for (size_t len = 0; len <= n; len++) {
-		uint8_t *p = malloc(len ? len : 1);
+		uint8_t *p = l7_robust_dup(full, len);
 		enum l7_result r;
 
-		assert_non_null(p);
-		memcpy(p, full, len);
 		l7_quic_crypto_init(&acc);
 		r = l7_quic_initial(p, len, &acc);
 		if (len >= pkt_len)
@@ -1864,11 +1863,9 @@ static void mutate_datagrams(const char *hex, unsigned rounds)
 
 	for (unsigned r = 0; r < rounds; r++) {
 		size_t len = rng() % 4 == 0 ? rng() % (n + 1) : n;
-		uint8_t *p = malloc(len ? len : 1);
+		uint8_t *p = l7_robust_dup(full, len);
 		unsigned edits = 1 + rng() % 6;
 
-		assert_non_null(p);
-		memcpy(p, full, len);
 		for (unsigned e = 0; e < edits && len > 0; e++) {
 			size_t at = rng() % 2 ? rng() % (len < 64 ? len : 64) : rng() % len;
 

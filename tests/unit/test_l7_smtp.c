@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "l7-smtp.h"
+#include "l7-robust.h"
 
 /* zeek/smtp.pcap frame 6 (tcp.payload): a 3-line 220 greeting */
 static const char cap_greeting[] =
@@ -304,23 +305,14 @@ static void test_util_misc(void **state)
 
 /* ---- robustness: every prefix and random mutations ---- */
 
-static uint32_t rng_state;
+static struct l7_rng fuzz_rng;
 
-static uint32_t rng(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
-}
-
-static void check_any(const uint8_t *p, size_t n)
+static void check_any(const uint8_t *p, size_t n, void *ctx)
 {
 	struct l7_smtp_cmd c;
 	struct l7_smtp_reply r;
 
+	(void)ctx;
 	assert_in_range(cmd_n(p, n, &c), L7_OK, L7_MALFORMED);
 	assert_true(strlen(c.verb) <= L7_SMTP_VERB_MAX);
 	assert_true(strlen(c.arg) <= L7_SMTP_ARG_MAX);
@@ -330,41 +322,15 @@ static void check_any(const uint8_t *p, size_t n)
 static void fuzz_one(const char *s, unsigned rounds)
 {
 	static const uint8_t specials[] = { '<', '>', ':', ' ', '\r', '\n', '-', 0 };
-	size_t n = strlen(s);
-	uint8_t *b = malloc(n);
 
-	assert_non_null(b);
-	for (size_t k = 0; k <= n; k++)
-		check_any((const uint8_t *)s, k);
-	for (unsigned i = 0; i < rounds; i++) {
-		unsigned edits = 1 + rng() % 4;
-		size_t len = n;
-
-		memcpy(b, s, n);
-		for (unsigned e = 0; e < edits; e++) {
-			size_t at = rng() % n;
-
-			switch (rng() % 3) {
-			case 0:
-				b[at] = (uint8_t)rng();
-				break;
-			case 1:
-				b[at] = specials[rng() % sizeof(specials)];
-				break;
-			default:
-				len = at + 1;
-				break;
-			}
-		}
-		check_any(b, len);
-	}
-	free(b);
+	l7_robust_text(s, strlen(s), &fuzz_rng, (int)rounds, specials, sizeof(specials), check_any,
+		       NULL);
 }
 
 static void test_fuzz(void **state)
 {
 	(void)state;
-	rng_state = 0x165667b1;
+	l7_rng_seed(&fuzz_rng, 0x165667b1);
 	fuzz_one("MAIL FROM: <gurpartap@patriots.in>\r\n", 400);
 	fuzz_one("RCPT To:<camronm@pigeon.eyrie.af.mil>\r\n", 300);
 	fuzz_one("EHLO [192.168.133.100]\r\n", 300);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "l7-ssh.h"
+#include "l7-robust.h"
 
 /* zeek/ssh/ssh.pcap frame 4 (tcp.payload; tshark ssh.protocol SSH-2.0-OpenSSH_5.8) */
 static const char cap_crlf[] = "SSH-2.0-OpenSSH_5.8\r\n";
@@ -174,23 +175,14 @@ static void test_looks_like(void **state)
 
 /* ---- robustness: every prefix and random mutations ---- */
 
-static uint32_t rng_state;
+static struct l7_rng fuzz_rng;
 
-static uint32_t rng(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
-}
-
-static void check_any(const uint8_t *p, size_t n)
+static void check_any(const uint8_t *p, size_t n, void *ctx)
 {
 	char b[300];
 	enum l7_result r = parse_n(p, n, b, sizeof(b));
 
+	(void)ctx;
 	assert_in_range(r, L7_OK, L7_MALFORMED);
 	assert_true(strlen(b) <= L7_SSH_BANNER_MAX);
 	(void)l7_ssh_looks_like(p, n);
@@ -199,34 +191,9 @@ static void check_any(const uint8_t *p, size_t n)
 static void fuzz_one(const char *s, size_t n, unsigned rounds)
 {
 	static const uint8_t specials[] = { '\r', '\n', '-', ' ', 'S', 'H', 0 };
-	uint8_t *b = malloc(n);
 
-	assert_non_null(b);
-	for (size_t k = 0; k <= n; k++)
-		check_any((const uint8_t *)s, k);
-	for (unsigned i = 0; i < rounds; i++) {
-		unsigned edits = 1 + rng() % 4;
-		size_t len = n;
-
-		memcpy(b, s, n);
-		for (unsigned e = 0; e < edits; e++) {
-			size_t at = rng() % n;
-
-			switch (rng() % 3) {
-			case 0:
-				b[at] = (uint8_t)rng();
-				break;
-			case 1:
-				b[at] = specials[rng() % sizeof(specials)];
-				break;
-			default:
-				len = at + 1;
-				break;
-			}
-		}
-		check_any(b, len);
-	}
-	free(b);
+	l7_robust_text(s, n, &fuzz_rng, (int)rounds, specials, sizeof(specials), check_any,
+		       NULL);
 }
 
 static void test_fuzz(void **state)
@@ -234,7 +201,7 @@ static void test_fuzz(void **state)
 	static const char pre[] = "Hello\r\n\r\nSSH-2.0-OpenSSH_9.6 c\r\n\x00\x00\x01";
 
 	(void)state;
-	rng_state = 0xc2b2ae35;
+	l7_rng_seed(&fuzz_rng, 0xc2b2ae35);
 	fuzz_one(cap_crlf, strlen(cap_crlf), 400);
 	fuzz_one(cap_lf, strlen(cap_lf), 400);
 	fuzz_one(pre, sizeof(pre) - 1, 400);

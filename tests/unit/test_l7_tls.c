@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "l7-tls.h"
+#include "l7-robust.h"
 
 /* A ClientHello laid out field by field (RFC 8446 4.1.2, 4.2; RFC 5246 6.2.1).
  * Checked with text2pcap + tshark: record 110, handshake 106, extensions 59, SNI
@@ -856,23 +857,14 @@ static void test_oversize(void **state)
 /* ---- robustness: every prefix and random mutations; only the result range is
  * checked here, AddressSanitizer/UBSan catch the rest ---- */
 
-static uint32_t rng_state;
+static struct l7_rng fuzz_rng;
 
-static uint32_t rng(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
-}
-
-static void check_any(const uint8_t *p, size_t n)
+static void check_any(const uint8_t *p, size_t n, void *ctx)
 {
 	struct l7_tls_hello h;
 	enum l7_result r = parse(p, n, &h);
 
+	(void)ctx;
 	assert_in_range(r, L7_OK, L7_MALFORMED);
 	assert_true(strlen(h.sni) <= L7_TLS_SNI_MAX);
 	assert_true(strlen(h.alpn) <= L7_TLS_ALPN_MAX);
@@ -881,37 +873,11 @@ static void check_any(const uint8_t *p, size_t n)
 
 static void fuzz_one(const uint8_t *msg, size_t n, unsigned rounds)
 {
-	uint8_t *b = malloc(n);
+	static const enum l7_robust_op ops[] = { L7_ROBUST_RANDOM, L7_ROBUST_BITFLIP,
+						 L7_ROBUST_EXTREME, L7_ROBUST_TRUNCATE };
+	static const struct l7_robust_opts o = { .ops = ops, .n_ops = 4 };
 
-	assert_non_null(b);
-	for (size_t k = 0; k <= n; k++)
-		check_any(msg, k);
-	for (unsigned i = 0; i < rounds; i++) {
-		unsigned edits = 1 + rng() % 4;
-		size_t len = n;
-
-		memcpy(b, msg, n);
-		for (unsigned e = 0; e < edits; e++) {
-			size_t at = rng() % n;
-
-			switch (rng() % 4) {
-			case 0:
-				b[at] = (uint8_t)rng();
-				break;
-			case 1:
-				b[at] ^= (uint8_t)(1u << (rng() % 8));
-				break;
-			case 2:
-				b[at] = (rng() & 1) ? 0xff : 0x00;
-				break;
-			default:
-				len = at + 1;
-				break;
-			}
-		}
-		check_any(b, len);
-	}
-	free(b);
+	l7_robust_run(msg, n, &fuzz_rng, (int)rounds, &o, check_any, NULL);
 }
 
 static void test_fuzz(void **state)
@@ -919,7 +885,7 @@ static void test_fuzz(void **state)
 	struct wbuf w = { .n = 0 };
 
 	(void)state;
-	rng_state = 0x2545f491;
+	l7_rng_seed(&fuzz_rng, 0x2545f491);
 	fuzz_one(rfc_hello, sizeof(rfc_hello), 500);
 	fuzz_one(tls_ech, sizeof(tls_ech), 500);
 	fuzz_one(tls_mtu300, sizeof(tls_mtu300), 300);
