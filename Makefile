@@ -73,6 +73,24 @@ check:
 deps:
 	tools/install-deps
 
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/egressd
+
+# The installed binary finds its rule packs and lists under $(DATADIR) (compiled in).
+install: build/egressd
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/lists $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)
+	install -m 0755 build/egressd $(DESTDIR)$(BINDIR)/egressd
+	install -m 0644 rules/*.yaml $(DESTDIR)$(DATADIR)/rules/
+	install -m 0644 rules/lists/*.txt $(DESTDIR)$(DATADIR)/rules/lists/
+	install -m 0644 docs/egressd.8 $(DESTDIR)$(MANDIR)/man8/egressd.8
+	install -m 0644 sensor.yaml.example README.md docs/rules.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/egressd $(DESTDIR)$(MANDIR)/man8/egressd.8
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+
 clean:
 	rm -rf build
 
