@@ -300,12 +300,12 @@ static void dns_packet(struct l7 *l, struct flow *f, struct l7_flow *s,
 	bool partial = pl->payload_cap < pl->payload_bytes;
 	if (f->key.proto == 6) {
 		/* RFC 1035 4.2.2: two-byte length prefix; only whole messages in one segment */
-		if (n < 2)
+		struct cur c = cur_make(p, n);
+		uint16_t mlen = cur_be16(&c);
+		const uint8_t *msg = cur_bytes(&c, mlen);
+		if (!msg)
 			return;
-		size_t mlen = (size_t)p[0] << 8 | p[1];
-		if (mlen + 2 > n)
-			return;
-		p += 2;
+		p = msg;
 		n = mlen;
 		partial = false;
 	}
@@ -442,10 +442,10 @@ static void quic_datagram(struct l7 *l, struct l7_flow *s, const struct pkt_laye
 /* A QUIC long-header packet of a version whose Initials can be opened (RFC 9000 17.2) */
 static bool quic_looks_like(const uint8_t *p, size_t n)
 {
-	if (n < 7 || (p[0] & 0xc0) != 0xc0)
-		return false;
-	uint32_t v = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
-	return l7_quic_version_supported(v);
+	struct cur c = cur_make(p, n);
+	uint8_t first = cur_u8(&c);
+	uint32_t v = cur_be32(&c);
+	return cur_ok(&c) && n >= 7 && (first & 0xc0) == 0xc0 && l7_quic_version_supported(v);
 }
 
 /* ---- which protocol ---- */
@@ -469,7 +469,7 @@ static enum l7_app classify(const struct flow *f, const struct pkt_layer *pl, bo
 		return L7_APP_NONE;
 	if (port_is(f, 53))
 		return L7_APP_DNS;
-	if (n >= 4 && memcmp(p, "SSH-", 4) == 0)
+	if (n >= 4 && l7_ssh_looks_like(p, n))
 		return L7_APP_SSH;
 	if (from_init) {
 		if (l7_tls_looks_like(p, n))
