@@ -15,8 +15,8 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Iinclude $(PKG_CFLAGS) $(WARN) -MMD -MP \
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread -Iinclude $(PKG_CFLAGS) $(WARN) -MMD -MP \
                -DEGRESSD_VERSION='"$(VERSION)"' -DEGRESSD_DATADIR='"$(DATADIR)"'
 OPT_CFLAGS  ?= -O2 -g
 ASAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "netset.h"
+#include "sink-spec.h"
 
 #define CONFIG_MAX_OUTPUTS 8
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
@@ -55,9 +56,9 @@ struct config {
 	uint32_t baseline_new_for_s, baseline_expire_s, baseline_max, baseline_save_s;
 	struct config_items rules; /* file patterns; none: the default packs */
 	uint32_t windows_max, tunnels_max, checkpoint_bytes;
-	/* outputs: "stdout" or "file:PATH" */
+	/* outputs: standard output, files, Redis streams */
 	int noutputs;
-	char outputs[CONFIG_MAX_OUTPUTS][512];
+	struct sink_spec outputs[CONFIG_MAX_OUTPUTS];
 };
 
 void config_defaults(struct config *c);

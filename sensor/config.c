@@ -201,8 +201,79 @@ static void set_u32(struct loader *L, const struct row *r, const yaml_node_t *v,
 	memcpy((char *)L->c + r->off, &u, sizeof(u));
 }
 
+/* outputs: redis: {host: ..., spool: {path: ..., max_size: ..., fsync: ...}} */
+static bool load_redis(struct loader *L, const yaml_node_t *m, struct redis_opts *ro)
+{
+	char e[400];
+	bool ok = true, host = false, sock = false;
+
+	redis_opts_defaults(ro);
+	if (m->type != YAML_MAPPING_NODE) {
+		problem(L, m, "outputs: redis: expected a mapping, e.g. {host: 127.0.0.1, port: "
+			      "6379, stream: \"egressd:alerts\"}");
+		return false;
+	}
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++) {
+		const char *k = scalar(yaml_document_get_node(L->doc, p->key));
+		yaml_node_t *vn = yaml_document_get_node(L->doc, p->value);
+		if (!k || !vn)
+			continue;
+		if (strcmp(k, "spool") == 0 && vn->type == YAML_MAPPING_NODE) {
+			for (yaml_node_pair_t *q = vn->data.mapping.pairs.start;
+			     q < vn->data.mapping.pairs.top; q++) {
+				const char *sk = scalar(yaml_document_get_node(L->doc, q->key));
+				yaml_node_t *sv = yaml_document_get_node(L->doc, q->value);
+				char key[64];
+				if (!sk || !sv)
+					continue;
+				if (strcmp(sk, "path") && strcmp(sk, "max_size") && strcmp(sk, "fsync")) {
+					problem(L, sv, "outputs: redis: spool: unknown key '%.40s' "
+						       "(path, max_size, fsync)", sk);
+					ok = false;
+					continue;
+				}
+				snprintf(key, sizeof(key), "spool.%s", sk);
+				if (!scalar(sv) || !redis_opts_set(ro, key, scalar(sv), e, sizeof(e))) {
+					problem(L, sv, "outputs: redis: %s",
+						scalar(sv) ? e : "spool: expected a value");
+					ok = false;
+				}
+			}
+			continue;
+		}
+		if (!scalar(vn)) {
+			problem(L, vn, "outputs: redis: %.40s: expected a value", k);
+			ok = false;
+			continue;
+		}
+		if (strcmp(k, "host") == 0 || strcmp(k, "port") == 0)
+			host = true;
+		if (strcmp(k, "unix") == 0)
+			sock = true;
+		if (!redis_opts_set(ro, k, scalar(vn), e, sizeof(e))) {
+			problem(L, vn, "outputs: redis: %s", e);
+			ok = false;
+		}
+	}
+	if (host && sock) {
+		problem(L, m, "outputs: redis: give host/port or unix, not both");
+		return false;
+	}
+	if (sock)
+		ro->host[0] = '\0';
+	if (ok && !redis_opts_check(ro, e, sizeof(e))) {
+		problem(L, m, "outputs: redis: %s", e);
+		ok = false;
+	}
+	return ok;
+}
+
 static void load_outputs(struct loader *L, const yaml_node_t *v)
 {
+	static const char what[] = "stdout, {file: PATH}, {redis: {...}}, or a spec as on the "
+				   "command line (file:PATH, redis://HOST:PORT?stream=KEY, "
+				   "unix:PATH?stream=KEY)";
 	if (v->type != YAML_SEQUENCE_NODE) {
 		problem(L, v, "outputs: expected a list, e.g. [stdout, {file: /var/log/egressd.json}]");
 		return;
@@ -211,37 +282,56 @@ static void load_outputs(struct loader *L, const yaml_node_t *v)
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	     it++) {
 		yaml_node_t *o = yaml_document_get_node(L->doc, *it);
-		char spec[512];
+		struct sink_spec *spec;
+		char e[400];
 		if (!o)
 			continue;
-		if (scalar(o) && strcmp(scalar(o), "stdout") == 0) {
-			snprintf(spec, sizeof(spec), "stdout");
+		if (L->c->noutputs >= CONFIG_MAX_OUTPUTS) {
+			problem(L, o, "outputs: at most %d outputs", CONFIG_MAX_OUTPUTS);
+			return;
+		}
+		spec = &L->c->outputs[L->c->noutputs];
+		memset(spec, 0, sizeof(*spec));
+		if (scalar(o)) {
+			if (!sink_spec_parse(scalar(o), spec, e, sizeof(e))) {
+				problem(L, o, "outputs: %s", e);
+				continue;
+			}
+			if (spec->kind == SINK_REDIS && spec->redis.password_in_url) {
+				problem(L, o, "outputs: give the redis password with password_env or "
+					      "password_file, not in the URL");
+				continue;
+			}
 		} else if (o->type == YAML_MAPPING_NODE &&
 			   o->data.mapping.pairs.top - o->data.mapping.pairs.start == 1) {
 			yaml_node_pair_t *p = o->data.mapping.pairs.start;
 			const char *k = scalar(yaml_document_get_node(L->doc, p->key));
 			yaml_node_t *vn = yaml_document_get_node(L->doc, p->value);
 			const char *val = scalar(vn);
-			if (!k || strcmp(k, "file") != 0 || !val || !*val) {
-				problem(L, o, "outputs: unknown output (this version writes to "
-					      "'stdout' or '{file: PATH}')");
+			if (k && strcmp(k, "file") == 0) {
+				if (!val || !*val) {
+					problem(L, vn, "outputs: file: expected a path");
+					continue;
+				}
+				if (strlen(val) >= sizeof(spec->path)) {
+					problem(L, vn, "outputs: file path too long");
+					continue;
+				}
+				spec->kind = SINK_FILE;
+				snprintf(spec->path, sizeof(spec->path), "%s", val);
+			} else if (k && strcmp(k, "redis") == 0 && vn) {
+				spec->kind = SINK_REDIS;
+				if (!load_redis(L, vn, &spec->redis))
+					continue;
+			} else {
+				problem(L, o, "outputs: unknown output (%s)", what);
 				continue;
 			}
-			if (strlen(val) > 500) {
-				problem(L, vn, "outputs: file path too long");
-				continue;
-			}
-			snprintf(spec, sizeof(spec), "file:%s", val);
 		} else {
-			problem(L, o, "outputs: unknown output (this version writes to 'stdout' or "
-				      "'{file: PATH}')");
+			problem(L, o, "outputs: unknown output (%s)", what);
 			continue;
 		}
-		if (L->c->noutputs >= CONFIG_MAX_OUTPUTS) {
-			problem(L, o, "outputs: at most %d outputs", CONFIG_MAX_OUTPUTS);
-			return;
-		}
-		memcpy(L->c->outputs[L->c->noutputs++], spec, sizeof(spec));
+		L->c->noutputs++;
 	}
 }
 

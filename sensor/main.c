@@ -10,6 +10,7 @@
 #include "capture.h"
 #include "config.h"
 #include "enrich.h"
+#include "log.h"
 #include "pipeline.h"
 
 #ifndef EGRESSD_VERSION
@@ -20,6 +21,7 @@
 #define EX_USAGE_ 64
 #define EX_DATAERR_ 65
 #define EX_NOINPUT_ 66
+#define EX_UNAVAILABLE_ 69
 #define EX_SOFTWARE_ 70
 #define EX_IOERR_ 74
 #define EX_CONFIG_ 78
@@ -44,7 +46,11 @@ static void usage(FILE *f)
 		"  -C, --config FILE     sensor.yaml (default ./sensor.yaml if present)\n"
 		"  -F, --filter EXPR     BPF filter, as tcpdump takes it\n"
 		"      --home-net LIST   internal networks, e.g. 10.0.0.0/8,fc00::/7\n"
-		"  -o, --output SPEC     stdout or file:PATH (repeatable; overrides outputs)\n"
+		"  -o, --output SPEC     stdout, file:PATH, redis://[USER@]HOST:PORT[/DB][?PARAMS]\n"
+		"                        or unix:PATH[?PARAMS] (repeatable; overrides outputs);\n"
+		"                        PARAMS: stream=KEY&maxlen=N&spool=DIR&dedupe=id|event-id|none\n"
+		"                        &field=event|eve&timeout=2s&drain=10s&password_env=VAR\n"
+		"                        &password_file=PATH (see egressd(8))\n"
 		"      --flows           write one JSON record per finished flow\n"
 		"  -T, --check-config    load the configuration, report every problem, exit\n"
 		"      --stats           print counters to standard error at exit\n"
@@ -55,7 +61,8 @@ static void usage(FILE *f)
 		"  -h, --help            this text\n"
 		"\n"
 		"Exit status: 0 ok, 64 usage, 65 a capture was damaged (what came before was\n"
-		"processed), 66 input cannot be opened, 70 internal error, 74 output error,\n"
+		"processed), 66 input cannot be opened, 69 Redis (the only output, no spool)\n"
+		"does not answer, 70 internal error, 74 output error (alerts lost),\n"
 		"78 configuration error. See egressd(8) and README.md.\n");
 }
 
@@ -113,7 +120,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char *files[MAX_FILES];
-	char *outputs[OUTPUT_MAX];
+	static struct sink_spec outputs[OUTPUT_MAX];
 	int nfiles = 0, noutputs = 0, verbosity = 1;
 	const char *config_path = NULL, *filter = NULL, *home_net = NULL;
 	bool flows = false, check = false, stats = false, learn_only = false;
@@ -145,7 +152,21 @@ int main(int argc, char **argv)
 				fprintf(stderr, "egressd: at most %d outputs\n", OUTPUT_MAX);
 				return EX_USAGE_;
 			}
-			outputs[noutputs++] = optarg;
+			if (!sink_spec_parse(optarg, &outputs[noutputs], err, sizeof(err))) {
+				fprintf(stderr, "egressd: -o: %s\n", err);
+				return EX_USAGE_;
+			}
+			if (outputs[noutputs].kind == SINK_REDIS &&
+			    outputs[noutputs].redis.password_in_url) {
+				/* out of argv (and so of ps and /proc/PID/cmdline) at once */
+				size_t off, len;
+				if (sink_spec_password_span(optarg, &off, &len))
+					memset(optarg + off, '*', len);
+				fprintf(stderr, "egressd: warning: -o: a password in the URL can be "
+						"seen by other users until egressd erases it; use "
+						"password_env= or password_file=\n");
+			}
+			noutputs++;
 			break;
 		case OPT_FLOWS:
 			flows = true;
@@ -182,6 +203,9 @@ int main(int argc, char **argv)
 		return EX_USAGE_;
 	}
 
+	log_set_level(verbosity == 0 ? LOG_LEVEL_ERROR
+				     : verbosity == 1 ? LOG_LEVEL_WARN
+						      : verbosity == 2 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG);
 	config_defaults(&cfg);
 	if (!config_path && access("sensor.yaml", F_OK) == 0)
 		config_path = "sensor.yaml";
@@ -226,17 +250,22 @@ int main(int argc, char **argv)
 		return EX_USAGE_;
 	}
 
-	struct output *out;
-	if (noutputs)
-		out = output_open(outputs, noutputs, err, sizeof(err));
-	else {
-		for (int i = 0; i < cfg.noutputs; i++)
-			outputs[i] = cfg.outputs[i];
-		out = output_open(outputs, cfg.noutputs, err, sizeof(err));
+	struct sink_spec *specs = noutputs ? outputs : cfg.outputs;
+	int nspecs = noutputs ? noutputs : cfg.noutputs;
+	for (int i = 0; i < nspecs; i++) {
+		if (specs[i].kind == SINK_REDIS &&
+		    !redis_opts_resolve_password(&specs[i].redis, err, sizeof(err))) {
+			fprintf(stderr, "egressd: redis output: %s\n", err);
+			return EX_CONFIG_;
+		}
 	}
+	enum output_fail ofail;
+	struct output *out = output_open(specs, nspecs, &ofail, err, sizeof(err));
+	for (int i = 0; i < nspecs; i++) /* the sinks hold their own copies */
+		memset(specs[i].redis.password, 0, sizeof(specs[i].redis.password));
 	if (!out) {
 		fprintf(stderr, "egressd: %s\n", err);
-		return EX_CONFIG_;
+		return ofail == OUTPUT_FAIL_UNAVAILABLE ? EX_UNAVAILABLE_ : EX_CONFIG_;
 	}
 	err[0] = '\0';
 	if (!pipeline_init(&p, &cfg, flows, learn_only, out, err, sizeof(err))) {
@@ -292,13 +321,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%-44s %llu\n", "capture.damaged_files",
 			(unsigned long long)cs.damaged_files);
 		pipeline_print_stats(&p, stderr);
-		fprintf(stderr, "%-44s %llu\n", "output.lines_written",
-			(unsigned long long)output_stats(out)->written);
-		fprintf(stderr, "%-44s %llu\n", "output.errors",
-			(unsigned long long)output_stats(out)->errors);
 	}
 	pipeline_destroy(&p);
-	if (output_close(out) != 0) {
+	int orc = output_finish(out);
+	if (stats)
+		output_print_stats(out, stderr);
+	if (output_close(out) != 0 || orc != 0) {
 		fprintf(stderr, "egressd: writing the output failed\n");
 		if (rc == EX_OK_)
 			rc = EX_IOERR_;

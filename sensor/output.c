@@ -1,9 +1,11 @@
-/* output.c: JSON-lines sinks: standard output and files opened for append. */
+/* output.c: the sinks: standard output, files opened for append, Redis streams
+ * (output-redis.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "output-redis.h"
 #include "output.h"
 
 struct sink;
@@ -15,15 +17,17 @@ struct sink_ops {
 };
 
 struct sink {
-	const struct sink_ops *ops;
+	const struct sink_ops *ops; /* standard output and files */
 	FILE *f;
-	char name[256];
+	struct redis_sink *redis;
 };
 
 struct output {
-	int n;
+	int n, nredis;
 	struct sink s[OUTPUT_MAX];
 	struct output_stats st;
+	bool finished;
+	int finish_rc;
 };
 
 static int stdio_write(struct sink *s, const char *line, size_t len)
@@ -51,17 +55,21 @@ static int file_close(struct sink *s)
 static const struct sink_ops stdout_ops = { stdio_write, stdio_flush, stdout_close };
 static const struct sink_ops file_ops = { stdio_write, stdio_flush, file_close };
 
-struct output *output_open(char *const *specs, int n, char *err, size_t errlen)
+struct output *output_open(const struct sink_spec *specs, int n, enum output_fail *fail,
+			   char *err, size_t errlen)
 {
 	struct output *o = calloc(1, sizeof(*o));
-	static char *const def[] = { "stdout" };
+	struct sink_spec def;
 
+	*fail = OUTPUT_FAIL_CONFIG;
 	if (!o) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (n == 0) {
-		specs = def;
+		memset(&def, 0, sizeof(def));
+		def.kind = SINK_STDOUT;
+		specs = &def;
 		n = 1;
 	}
 	if (n > OUTPUT_MAX) {
@@ -71,34 +79,63 @@ struct output *output_open(char *const *specs, int n, char *err, size_t errlen)
 	}
 	for (int i = 0; i < n; i++) {
 		struct sink *s = &o->s[o->n];
-		if (strcmp(specs[i], "stdout") == 0) {
+		switch (specs[i].kind) {
+		case SINK_STDOUT:
 			s->ops = &stdout_ops;
 			s->f = stdout;
-		} else if (strncmp(specs[i], "file:", 5) == 0 && specs[i][5]) {
-			s->f = fopen(specs[i] + 5, "a");
+			break;
+		case SINK_FILE:
+			s->f = fopen(specs[i].path, "a");
 			if (!s->f) {
-				snprintf(err, errlen, "output %s: %s", specs[i] + 5, strerror(errno));
+				snprintf(err, errlen, "output %s: %s", specs[i].path, strerror(errno));
 				output_close(o);
 				return NULL;
 			}
 			s->ops = &file_ops;
-		} else {
-			snprintf(err, errlen,
-				 "output '%s': unknown (this version writes to 'stdout' or 'file:PATH')",
-				 specs[i]);
-			output_close(o);
-			return NULL;
+			break;
+		case SINK_REDIS: {
+			/* with no other output and no spool, a Redis that does not answer
+			 * would lose every alert: refuse to start */
+			bool must = n == 1 && !specs[i].redis.spool[0];
+			enum redis_open_fail rf;
+			s->redis = redis_sink_open(&specs[i].redis, must, &rf, err, errlen);
+			if (!s->redis) {
+				output_close(o);
+				*fail = rf == REDIS_OPEN_UNAVAILABLE ? OUTPUT_FAIL_UNAVAILABLE
+								     : OUTPUT_FAIL_CONFIG;
+				return NULL;
+			}
+			o->nredis++;
+			break;
 		}
-		snprintf(s->name, sizeof(s->name), "%s", specs[i]);
+		}
 		o->n++;
 	}
 	return o;
 }
 
+void output_alert(struct output *o, const char *json, size_t len, const char *rule_id,
+		  unsigned severity, const char *event_id)
+{
+	for (int i = 0; i < o->n; i++) {
+		struct sink *s = &o->s[i];
+		if (s->redis) {
+			redis_sink_alert(s->redis, json, len, rule_id, severity, event_id);
+		} else if (s->ops->write(s, json, len) == 0) {
+			o->st.written++;
+		} else {
+			o->st.errors++;
+		}
+	}
+}
+
 void output_line(struct output *o, const char *json, size_t len)
 {
 	for (int i = 0; i < o->n; i++) {
-		if (o->s[i].ops->write(&o->s[i], json, len) == 0)
+		struct sink *s = &o->s[i];
+		if (s->redis)
+			continue;
+		if (s->ops->write(s, json, len) == 0)
 			o->st.written++;
 		else
 			o->st.errors++;
@@ -108,7 +145,7 @@ void output_line(struct output *o, const char *json, size_t len)
 void output_flush(struct output *o)
 {
 	for (int i = 0; i < o->n; i++)
-		if (o->s[i].ops->flush(&o->s[i]) != 0)
+		if (o->s[i].ops && o->s[i].ops->flush(&o->s[i]) != 0)
 			o->st.errors++;
 }
 
@@ -117,16 +154,56 @@ const struct output_stats *output_stats(const struct output *o)
 	return &o->st;
 }
 
-int output_close(struct output *o)
+int output_finish(struct output *o)
 {
+	if (o->finished)
+		return o->finish_rc;
 	int rc = 0;
-	if (!o)
-		return 0;
-	for (int i = 0; i < o->n; i++)
-		if (o->s[i].ops->close(&o->s[i]) != 0)
-			rc = -1;
+	for (int i = 0; i < o->n; i++) {
+		struct sink *s = &o->s[i];
+		if (s->redis) {
+			if (redis_sink_stop(s->redis) != 0)
+				rc = -1;
+		} else if (s->ops->flush(s) != 0) {
+			o->st.errors++;
+		}
+	}
 	if (o->st.errors)
 		rc = -1;
+	o->finished = true;
+	o->finish_rc = rc;
+	return rc;
+}
+
+void output_print_stats(const struct output *o, FILE *f)
+{
+	fprintf(f, "%-44s %llu\n", "output.lines_written", (unsigned long long)o->st.written);
+	fprintf(f, "%-44s %llu\n", "output.errors", (unsigned long long)o->st.errors);
+	for (int i = 0, k = 0; i < o->n; i++) {
+		if (!o->s[i].redis)
+			continue;
+		char prefix[32];
+		k++;
+		if (k == 1)
+			snprintf(prefix, sizeof(prefix), "output.redis");
+		else
+			snprintf(prefix, sizeof(prefix), "output.redis%d", k);
+		redis_sink_print_stats(o->s[i].redis, prefix, f);
+	}
+}
+
+int output_close(struct output *o)
+{
+	if (!o)
+		return 0;
+	int rc = output_finish(o);
+	for (int i = 0; i < o->n; i++) {
+		struct sink *s = &o->s[i];
+		if (s->redis)
+			redis_sink_free(s->redis);
+		else if (s->ops->close(s) != 0)
+			rc = -1;
+	}
 	free(o);
 	return rc;
 }

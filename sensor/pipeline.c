@@ -22,7 +22,7 @@ static void on_alert(void *ctx, const struct alert *a)
 	struct pipeline *p = ctx;
 	static char buf[16384];
 	size_t n = alert_json(a, p->cfg.sensor_name, EGRESSD_VERSION_STR, buf, sizeof(buf));
-	output_line(p->out, buf, n);
+	output_alert(p->out, buf, n, a->rule_id, a->severity, a->id);
 }
 
 static void on_dns_query(void *ctx, int family, const uint8_t src[16], const char *qname,
