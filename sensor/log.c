@@ -7,7 +7,7 @@
 
 #include "log.h"
 
-static atomic_int max_level = LOG_LEVEL_WARN;
+static atomic_int max_level = LOG_LEVEL_NOTICE;
 
 void log_set_level(enum log_level max)
 {
@@ -16,7 +16,7 @@ void log_set_level(enum log_level max)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const char *const prefix[] = { "", "warning: ", "", "" };
+	static const char *const prefix[] = { "", "warning: ", "", "", "" };
 	char line[1024];
 	va_list ap;
 

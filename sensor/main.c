@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 	}
 
 	log_set_level(verbosity == 0 ? LOG_LEVEL_ERROR
-				     : verbosity == 1 ? LOG_LEVEL_WARN
+				     : verbosity == 1 ? LOG_LEVEL_NOTICE
 						      : verbosity == 2 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG);
 	config_defaults(&cfg);
 	if (!config_path && access("sensor.yaml", F_OK) == 0)

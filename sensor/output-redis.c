@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,6 +86,7 @@ struct redis_sink {
 	uint32_t logged_errors;	     /* bit per err_kind logged in this outage */
 	struct counters st;
 	struct inflight_meta meta; /* the last run of ids written to the spool's meta */
+	char ids[BATCH_MAX][48], sev[BATCH_MAX][4], dkey[BATCH_MAX][320]; /* command text */
 	int lost_at_exit;
 };
 
@@ -611,7 +613,7 @@ static int build_command(struct redis_sink *r, struct item *it, const char **arg
  * means waiting (backoff) before trying again. */
 static size_t send_batch(struct redis_sink *r, bool *healthy)
 {
-	static char ids[BATCH_MAX][48], sev[BATCH_MAX][4], dkey[BATCH_MAX][320];
+	char (*ids)[48] = r->ids, (*sev)[4] = r->sev, (*dkey)[320] = r->dkey;
 	char maxlen[24], ttl[16];
 	enum outcome out[BATCH_MAX];
 	bool kept[BATCH_MAX];
@@ -780,6 +782,12 @@ static void settle(struct redis_sink *r, size_t k)
 static void *thread_main(void *arg)
 {
 	struct redis_sink *r = arg;
+	sigset_t pipe;
+
+	/* a write to a connection Redis closed: EPIPE here, not a signal for the process */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
@@ -842,7 +850,7 @@ static void *thread_main(void *arg)
 		settle(r, k);
 		if (healthy) {
 			if (r->outage)
-				log_msg(LOG_LEVEL_INFO, "%s: delivering again", r->desc);
+				log_msg(LOG_LEVEL_NOTICE, "%s: delivering again", r->desc);
 			r->outage = false;
 			r->logged_errors = 0;
 			r->backoff_ms = 0;
@@ -915,11 +923,21 @@ struct redis_sink *redis_sink_open(const struct redis_opts *o, bool must_answer,
 			memset(&r->meta, 0, sizeof(r->meta));
 		uint64_t waiting = spool_pending(r->spool);
 		if (waiting)
-			log_msg(LOG_LEVEL_INFO, "%s: %" PRIu64 " alert%s from an earlier run wait in "
+			log_msg(LOG_LEVEL_NOTICE, "%s: %" PRIu64 " alert%s from an earlier run wait in "
 						"the spool %s; they go first",
 				r->desc, waiting, waiting == 1 ? "" : "s", o->spool);
 	}
-	if (!connect_redis(r)) {
+	/* the first try, on this thread, with SIGPIPE held and any pending one taken away */
+	sigset_t pipe, old;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	bool up = connect_redis(r);
+	struct timespec zero = { 0, 0 };
+	while (sigtimedwait(&pipe, NULL, &zero) == SIGPIPE)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!up) {
 		if (must_answer) {
 			*fail = REDIS_OPEN_UNAVAILABLE;
 			snprintf(err, errlen,
@@ -930,7 +948,6 @@ struct redis_sink *redis_sink_open(const struct redis_opts *o, bool must_answer,
 		}
 		backoff(r);
 	}
-	r->logged_errors = 0;
 	if (pthread_create(&r->thread, NULL, thread_main, r) != 0) {
 		*fail = REDIS_OPEN_CONFIG;
 		snprintf(err, errlen, "%s: cannot start the output thread", r->desc);
