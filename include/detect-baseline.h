@@ -144,8 +144,4 @@ const struct baseline_stats *baseline_stats(const struct baseline *b);
 /* The earliest first_seen of any live entry (0 when empty): where learning began. */
 uint64_t baseline_earliest_first_seen(const struct baseline *b);
 
-/* CRC-32 (IEEE, reflected, 0xEDB88320, initial and final xor 0xffffffff) of len bytes,
- * continuing from crc (0 to start): the file format's checksum. */
-uint32_t baseline_crc32(uint32_t crc, const void *data, size_t len);
-
 #endif

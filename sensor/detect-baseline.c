@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crc32.h"
 #include "detect-baseline.h"
 #include "keyed-pool.h"
 
@@ -36,32 +37,6 @@ struct baseline {
 	uint64_t expire_after_us;
 	struct baseline_stats st; /* entries .. evictions: the pool's, copied after changes */
 };
-
-/* ---- CRC-32 ------------------------------------------------------------------------ */
-
-/* CRC-32 as in IEEE 802.3, zlib and PNG: reflected (least significant bit first),
- * polynomial 0x04C11DB7 whose bit reversal is 0xEDB88320, register preset to all ones and
- * inverted at the end; the check value of "123456789" is 0xCBF43926. Processed four bits
- * at a time: entry n is the register after shifting the nibble n through four rounds of
- * "shift right, xor the polynomial if the bit shifted out was 1". */
-static const uint32_t crc_nibble[16] = {
-	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
-	0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-	0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-};
-
-uint32_t baseline_crc32(uint32_t crc, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	crc = ~crc;
-	for (size_t i = 0; i < len; i++) {
-		crc ^= p[i];
-		crc = (crc >> 4) ^ crc_nibble[crc & 15];
-		crc = (crc >> 4) ^ crc_nibble[crc & 15];
-	}
-	return ~crc;
-}
 
 /* ---- table ------------------------------------------------------------------------- */
 
@@ -259,7 +234,7 @@ struct writer {
 
 static void w_put(struct writer *w, const void *p, size_t n)
 {
-	w->crc = baseline_crc32(w->crc, p, n);
+	w->crc = crc32_update(w->crc, p, n);
 	if (!w->failed && fwrite(p, 1, n, w->f) != n)
 		w->failed = true;
 }
@@ -423,7 +398,7 @@ static int validate(const uint8_t *buf, size_t size, char *why, size_t whylen)
 		return BASELINE_LOAD_BAD_LENGTH;
 	}
 	uint32_t want = (uint32_t)get_le(buf + size - CRC_SIZE, 4);
-	uint32_t got = baseline_crc32(0, buf, size - CRC_SIZE);
+	uint32_t got = crc32_update(0, buf, size - CRC_SIZE);
 	if (want != got) {
 		snprintf(why, whylen, "checksum mismatch (stored %08x, computed %08x)", want, got);
 		return BASELINE_LOAD_BAD_CHECKSUM;

@@ -83,6 +83,7 @@ struct redis_sink {
 	uint32_t backoff_ms;
 	uint64_t next_try_ms;
 	bool outage;		     /* logged that Redis is away */
+	bool spool_refused;	     /* the last spill stopped: the spool is full or failing */
 	uint32_t logged_errors;	     /* bit per err_kind logged in this outage */
 	struct counters st;
 	struct inflight_meta meta; /* the last run of ids written to the spool's meta */
@@ -290,12 +291,14 @@ static void spill(struct redis_sink *r)
 	if (!r->b_from_spool)
 		r->bn = 0; /* queue items: they are still in the queue */
 	uint32_t n = queue_len(r), moved = 0;
+	r->spool_refused = false;
 	for (uint32_t i = 0; i < n; i++) {
 		struct item *it = queue_at(r, i); /* the producer only adds at the tail */
 		if (!it->done) {
 			int rc = spool_put(r, it);
 			if (rc != SPOOL_OK) {
 				r->st.spool_errors++;
+				r->spool_refused = true;
 				if (!(r->logged_errors & (1u << 31))) {
 					r->logged_errors |= 1u << 31;
 					log_msg(LOG_LEVEL_ERROR,
@@ -815,7 +818,10 @@ static void *thread_main(void *arg)
 				if (stopping && deadline < until)
 					until = deadline;
 				pthread_mutex_lock(&r->mu);
-				while (mono_ms() < until && (r->stopping == stopping)) {
+				/* new alerts while waiting go to the spool at once (a kill -9
+				 * must not find them only in memory) */
+				while (mono_ms() < until && r->stopping == stopping &&
+				       !(r->spool && r->n > 0 && !r->spool_refused)) {
 					struct timespec ts;
 					uint64_t t = until;
 					ts.tv_sec = (time_t)(t / 1000);

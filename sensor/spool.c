@@ -198,8 +198,10 @@ static void drop_below(struct spool *s, uint64_t num)
 		seg_unlink(s, n);
 		s->st.disk_bytes -= s->segs[k].size;
 	}
-	memmove(s->segs, s->segs + k, (s->nsegs - k) * sizeof(*s->segs));
-	s->nsegs -= k;
+	if (k) {
+		memmove(s->segs, s->segs + k, (s->nsegs - k) * sizeof(*s->segs));
+		s->nsegs -= k;
+	}
 }
 
 static int dir_sync(struct spool *s)
@@ -459,7 +461,8 @@ static int seg_list(struct spool *s)
 		s->st.disk_bytes += (uint64_t)st.st_size;
 	}
 	closedir(d);
-	qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
+	if (s->nsegs > 1)
+		qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
 	return 0;
 }
 
@@ -757,7 +760,7 @@ int spool_peek(struct spool *s, struct spool_batch *b, size_t max_records, size_
 	while (b->n < max_records) {
 		int r = cur_next(s, &c, &h);
 		if (r < 0)
-			return SPOOL_IOERR;
+			goto fail;
 		if (r == 0) { /* read to the end: the counts are exact */
 			s->st.pending = b->n;
 			s->st.pending_bytes = used;
@@ -772,7 +775,7 @@ int spool_peek(struct spool *s, struct spool_batch *b, size_t max_records, size_
 			uint8_t *p = realloc(b->buf, cap);
 			if (!p) {
 				errno = ENOMEM;
-				return SPOOL_IOERR;
+				goto fail;
 			}
 			b->buf = p;
 			b->cap = cap;
@@ -792,6 +795,10 @@ int spool_peek(struct spool *s, struct spool_batch *b, size_t max_records, size_
 	}
 	s->pk_n = b->n;
 	return (int)b->n;
+fail:
+	b->n = 0;
+	s->pk_n = 0;
+	return SPOOL_IOERR;
 }
 
 int spool_consume_meta(struct spool *s, size_t n, const void *meta, size_t len)
@@ -817,8 +824,16 @@ int spool_consume_meta(struct spool *s, size_t n, const void *meta, size_t len)
 		bytes += h.len;
 	}
 	bool empty = s->st.pending <= done;
-	if (empty)
+	if (empty) {
 		c = pos_reset(s); /* unlinks every segment */
+	} else {
+		/* at the end of an older segment: start the next, so that one is unlinked */
+		size_t i = seg_find(s, c.num);
+		while (i + 1 < s->nsegs && s->segs[i].num == c.num && c.off >= s->segs[i].size) {
+			c.num = s->segs[++i].num;
+			c.off = 0;
+		}
+	}
 	if (pos_commit(s, &c, meta, len) != 0)
 		return SPOOL_IOERR;
 	s->st.consumed += done;
