@@ -5,7 +5,7 @@
 #   make deps       install the Debian 12 packages needed to build and test (apt-get)
 #   make check      style checks (include order between pipeline stages)
 
-PKGS      := libpcap yaml-0.1 libmaxminddb hiredis libpsl libcrypto
+PKGS      := libpcap yaml-0.1 libmaxminddb hiredis libpsl libcrypto libcap-ng
 CC        ?= cc
 PYTHON    ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 PREFIX    ?= /usr/local
@@ -76,6 +76,7 @@ deps:
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/egressd
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 # The installed binary finds its rule packs and lists under $(DATADIR) (compiled in).
 install: build/egressd
@@ -86,9 +87,13 @@ install: build/egressd
 	install -m 0644 rules/lists/*.txt $(DESTDIR)$(DATADIR)/rules/lists/
 	install -m 0644 docs/egressd.8 $(DESTDIR)$(MANDIR)/man8/egressd.8
 	install -m 0644 sensor.yaml.example README.md docs/rules.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' tools/egressd.service.in > $(DESTDIR)$(UNITDIR)/egressd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/egressd.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/egressd $(DESTDIR)$(MANDIR)/man8/egressd.8
+	rm -f $(DESTDIR)$(BINDIR)/egressd $(DESTDIR)$(MANDIR)/man8/egressd.8 \
+		$(DESTDIR)$(UNITDIR)/egressd.service
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 clean:

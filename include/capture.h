@@ -8,6 +8,7 @@
 #define EGRESSD_CAPTURE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,52 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 				       capture_fn fn, void *ctx,
 				       volatile sig_atomic_t *stop, struct capture_stats *st,
 				       char *err, size_t errlen);
+
+/* ---- live capture ----
+ * One interface through libpcap (TPACKET_V3 on Linux: a memory-mapped ring of blocks the
+ * kernel hands over when full or when `timeout_ms` passed). The kernel's counters are
+ * read with pcap_stats, whose 32-bit values are widened here (wrap handled), and kept
+ * across a reopen of the interface. */
+struct capture_live_config {
+	const char *iface;
+	int snaplen;
+	bool promisc;
+	uint64_t buffer_bytes; /* kernel ring; 0: libpcap's default */
+	uint32_t timeout_ms;   /* block timeout */
+	const char *filter;    /* BPF; NULL or "" none */
+};
+
+struct capture_live_counters {
+	uint64_t received;     /* ps_recv: packets the kernel saw for us (dropped ones included) */
+	uint64_t dropped;      /* ps_drop: dropped for lack of room in the ring */
+	uint64_t if_dropped;   /* ps_ifdrop: dropped by the interface or driver */
+	uint64_t packets;      /* handed to the callback */
+	uint64_t wire_bytes;
+};
+
+struct capture_live;
+
+enum capture_live_status {
+	CAPTURE_LIVE_OK = 0,
+	CAPTURE_LIVE_GONE,	 /* the interface does not exist or went down: retry later */
+	CAPTURE_LIVE_BAD_FILTER, /* the filter does not compile */
+	CAPTURE_LIVE_FAILED,	 /* anything else (permission, bad option) */
+};
+
+/* Open and activate. On failure NULL, *st says why, err holds the message. */
+struct capture_live *capture_live_open(const struct capture_live_config *c,
+				       enum capture_live_status *st, char *err, size_t errlen);
+/* Open again after CAPTURE_LIVE_GONE, keeping the counters. */
+enum capture_live_status capture_live_reopen(struct capture_live *l, char *err, size_t errlen);
+bool capture_live_is_open(const struct capture_live *l);
+/* Wait up to wait_ms for packets and hand them to fn. Returns the number of packets, or
+ * -1 when the interface went away (the handle is closed; call capture_live_reopen). */
+int capture_live_poll(struct capture_live *l, int wait_ms, capture_fn fn, void *ctx,
+		      volatile sig_atomic_t *stop, char *err, size_t errlen);
+/* The counters, including the kernel's as of now. */
+void capture_live_counters(struct capture_live *l, struct capture_live_counters *out);
+int capture_live_linktype(const struct capture_live *l);
+void capture_live_close(struct capture_live *l);
 
 /* libpcap's name for a link type ("EN10MB"), or "unknown". */
 const char *capture_linktype_name(int linktype);

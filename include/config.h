@@ -56,6 +56,10 @@ struct config {
 	uint32_t baseline_new_for_s, baseline_expire_s, baseline_max, baseline_save_s;
 	struct config_items rules; /* file patterns; none: the default packs */
 	uint32_t windows_max, tunnels_max, checkpoint_bytes;
+	/* live capture */
+	struct config_item capture_interface, capture_filter;
+	uint32_t snaplen, promisc, buffer_bytes, capture_timeout_ms;
+	uint32_t health_interval_s, health_loss_percent, health_idle_s;
 	/* outputs: standard output, files, Redis streams */
 	int noutputs;
 	struct sink_spec outputs[CONFIG_MAX_OUTPUTS];

@@ -100,6 +100,11 @@ void detect_finish(struct detect *d);
 /* Save the baseline (at exit). 0, or -1 with a message. */
 int detect_save(struct detect *d, char *err, size_t errlen);
 
+/* A reload: new rules, enrichment and home networks (all borrowed, as at create). The
+ * windows, the baseline, pending alerts and per-flow state stay. */
+void detect_set_rules(struct detect *d, const struct ruleset_list *rules,
+		      const struct enrich *enrich, const struct netset *home);
+
 void detect_destroy(struct detect *d);
 const struct detect_stats *detect_stats(const struct detect *d);
 

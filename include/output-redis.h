@@ -38,9 +38,10 @@ enum redis_open_fail { REDIS_OPEN_CONFIG = 1, REDIS_OPEN_UNAVAILABLE };
 struct redis_sink *redis_sink_open(const struct redis_opts *o, bool must_answer,
 				   enum redis_open_fail *fail, char *err, size_t errlen);
 
-/* Queue one alert document (copied). Never blocks on the network or the disk. */
+/* Queue one alert document, or a health event (kind health, rule_id its action), copied.
+ * Never blocks on the network or the disk. */
 void redis_sink_alert(struct redis_sink *r, const char *json, size_t len, const char *rule_id,
-		      unsigned sev, const char *event_id);
+		      unsigned sev, const char *event_id, bool health);
 
 /* The counters, one "name value" line each, names starting with prefix. Call after
  * redis_sink_close's drain or from the thread that owns the sink. */

@@ -35,6 +35,10 @@ struct output *output_open(const struct sink_spec *specs, int n, enum output_fai
 void output_alert(struct output *o, const char *json, size_t len, const char *rule_id,
 		  unsigned severity, const char *event_id);
 
+/* One health event to every sink (Redis: kind health, rule = its action, sev 2). */
+void output_health(struct output *o, const char *json, size_t len, const char *action,
+		   const char *event_id);
+
 /* One other document (a flow record) to standard output and the files. */
 void output_line(struct output *o, const char *json, size_t len);
 

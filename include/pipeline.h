@@ -16,6 +16,7 @@
 #include "enrich.h"
 #include "flow-frag.h"
 #include "flow.h"
+#include "health.h"
 #include "l7-dns-cache.h"
 #include "l7-flow.h"
 #include "names.h"
@@ -45,6 +46,7 @@ struct pipeline {
 	uint64_t now_us;
 	uint64_t packets, non_ip, undecoded, layers, flow_records;
 	uint64_t link_unsupported_warned;
+	uint64_t health_events;
 };
 
 /* Build every stage from cfg. Returns false with the problems in err (configuration
@@ -63,6 +65,18 @@ void pipeline_packet(void *ctx, int linktype, uint64_t ts_us, const uint8_t *dat
 /* End of input: every open flow ends (and is written, with --flows); the baseline is
  * saved. Returns false with a message in err if saving failed. */
 bool pipeline_finish(struct pipeline *p, char *err, size_t errlen);
+
+/* Time passed without packets (live capture): flows expire, windows and the baseline
+ * advance to now_us (ignored if not after the last packet). */
+void pipeline_tick(struct pipeline *p, uint64_t now_us);
+
+/* SIGHUP: load rules, lists, allowlists, tenants, GeoIP and home_net from cfg and put them
+ * in force, keeping flows, windows and the baseline. false (the old set stays) with the
+ * problems in err. Table sizes and outputs keep their values until a restart. */
+bool pipeline_reload(struct pipeline *p, const struct config *cfg, char *err, size_t errlen);
+
+/* Write a health event (its id is filled in) to the outputs. */
+void pipeline_health(struct pipeline *p, struct health_event *h);
 
 /* Counters as "name value" lines. */
 void pipeline_print_stats(const struct pipeline *p, FILE *f);

@@ -1,8 +1,11 @@
-/* capture.c: offline capture through libpcap (pcap and pcapng, several files as one
- * timeline, stdin as "-"), with microsecond timestamps whatever the file's precision. */
+/* capture.c: capture through libpcap: offline (pcap and pcapng, several files as one
+ * timeline, stdin as "-") and live (one interface), with microsecond timestamps. */
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -85,4 +88,198 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 		pcap_close(p);
 	}
 	return rc;
+}
+
+/* ---- live ----------------------------------------------------------------------------- */
+
+struct capture_live {
+	struct capture_live_config c;
+	char iface[256];
+	char filter[4096];
+	pcap_t *p;
+	int fd;
+	int linktype;
+	uint32_t last_recv, last_drop, last_ifdrop; /* pcap_stats of this handle */
+	struct capture_live_counters n;
+	capture_fn fn;
+	void *ctx;
+	volatile sig_atomic_t *stop;
+};
+
+/* Widen the handle's 32-bit counters into the 64-bit totals. */
+static void fold_stats(struct capture_live *l)
+{
+	struct pcap_stat ps;
+	if (!l->p || pcap_stats(l->p, &ps) != 0)
+		return;
+	l->n.received += (uint32_t)(ps.ps_recv - l->last_recv);
+	l->n.dropped += (uint32_t)(ps.ps_drop - l->last_drop);
+	l->n.if_dropped += (uint32_t)(ps.ps_ifdrop - l->last_ifdrop);
+	l->last_recv = ps.ps_recv;
+	l->last_drop = ps.ps_drop;
+	l->last_ifdrop = ps.ps_ifdrop;
+}
+
+static enum capture_live_status activate(struct capture_live *l, char *err, size_t errlen)
+{
+	char eb[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = pcap_create(l->iface, eb);
+	if (!p) {
+		snprintf(err, errlen, "%s: %s", l->iface, eb);
+		return CAPTURE_LIVE_FAILED;
+	}
+	pcap_set_snaplen(p, l->c.snaplen);
+	pcap_set_promisc(p, l->c.promisc);
+	pcap_set_timeout(p, (int)l->c.timeout_ms);
+	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
+	if (l->c.buffer_bytes)
+		pcap_set_buffer_size(p, l->c.buffer_bytes > INT32_MAX ? INT32_MAX
+									: (int)l->c.buffer_bytes);
+	int rc = pcap_activate(p);
+	if (rc < 0) {
+		enum capture_live_status st = CAPTURE_LIVE_FAILED;
+		const char *why = rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc);
+		if (rc == PCAP_ERROR_NO_SUCH_DEVICE || rc == PCAP_ERROR_IFACE_NOT_UP)
+			st = CAPTURE_LIVE_GONE;
+		if (rc == PCAP_ERROR_PERM_DENIED)
+			snprintf(err, errlen, "%s: %s (capturing needs root or CAP_NET_RAW)", l->iface,
+				 pcap_geterr(p)[0] ? pcap_geterr(p) : why);
+		else if (rc == PCAP_ERROR_NO_SUCH_DEVICE || rc == PCAP_ERROR_IFACE_NOT_UP)
+			snprintf(err, errlen, "%s: %s", l->iface, why[0] ? why : pcap_statustostr(rc));
+		else
+			snprintf(err, errlen, "%s: %s", l->iface, why);
+		pcap_close(p);
+		return st;
+	}
+	if (l->filter[0]) {
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, l->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			snprintf(err, errlen, "bad filter \"%s\": %s", l->filter, pcap_geterr(p));
+			pcap_close(p);
+			return CAPTURE_LIVE_BAD_FILTER;
+		}
+		int set = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+		if (set < 0) {
+			snprintf(err, errlen, "%s: cannot set filter: %s", l->iface, pcap_geterr(p));
+			pcap_close(p);
+			return CAPTURE_LIVE_FAILED;
+		}
+	}
+	if (pcap_setnonblock(p, 1, eb) < 0 || (l->fd = pcap_get_selectable_fd(p)) < 0) {
+		snprintf(err, errlen, "%s: no pollable descriptor: %s", l->iface, eb);
+		pcap_close(p);
+		return CAPTURE_LIVE_FAILED;
+	}
+	l->p = p;
+	l->linktype = pcap_datalink(p);
+	l->last_recv = l->last_drop = l->last_ifdrop = 0;
+	return CAPTURE_LIVE_OK;
+}
+
+struct capture_live *capture_live_open(const struct capture_live_config *c,
+				       enum capture_live_status *st, char *err, size_t errlen)
+{
+	struct capture_live *l = calloc(1, sizeof(*l));
+	if (!l) {
+		*st = CAPTURE_LIVE_FAILED;
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->c = *c;
+	snprintf(l->iface, sizeof(l->iface), "%s", c->iface);
+	snprintf(l->filter, sizeof(l->filter), "%s", c->filter ? c->filter : "");
+	l->c.iface = l->iface;
+	l->c.filter = l->filter;
+	l->fd = -1;
+	*st = activate(l, err, errlen);
+	if (*st != CAPTURE_LIVE_OK) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+enum capture_live_status capture_live_reopen(struct capture_live *l, char *err, size_t errlen)
+{
+	if (l->p)
+		return CAPTURE_LIVE_OK;
+	return activate(l, err, errlen);
+}
+
+bool capture_live_is_open(const struct capture_live *l)
+{
+	return l->p != NULL;
+}
+
+static void live_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct capture_live *l = (struct capture_live *)(void *)user;
+	uint64_t ts = h->ts.tv_sec < 0 ? 0
+					: (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	l->n.packets++;
+	l->n.wire_bytes += h->len;
+	l->fn(l->ctx, l->linktype, ts, data, h->caplen, h->len);
+	if (l->stop && *l->stop)
+		pcap_breakloop(l->p);
+}
+
+static void close_handle(struct capture_live *l)
+{
+	fold_stats(l);
+	pcap_close(l->p);
+	l->p = NULL;
+	l->fd = -1;
+}
+
+int capture_live_poll(struct capture_live *l, int wait_ms, capture_fn fn, void *ctx,
+		      volatile sig_atomic_t *stop, char *err, size_t errlen)
+{
+	struct pollfd pfd = { l->fd, POLLIN, 0 };
+
+	if (!l->p)
+		return -1;
+	if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
+		snprintf(err, errlen, "%s: poll: %s", l->iface, strerror(errno));
+		close_handle(l);
+		return -1;
+	}
+	l->fn = fn;
+	l->ctx = ctx;
+	l->stop = stop;
+	/* nonblocking: pcap_dispatch takes what the ring holds, and reports an interface
+	 * that went down or disappeared (its own zero-timeout poll sees POLLERR) */
+	int total = 0;
+	for (int rounds = 0; rounds < 64; rounds++) {
+		int n = pcap_dispatch(l->p, -1, live_cb, (u_char *)(void *)l);
+		if (n == PCAP_ERROR) {
+			snprintf(err, errlen, "%s: %s", l->iface, pcap_geterr(l->p));
+			close_handle(l);
+			return -1;
+		}
+		if (n <= 0 || (stop && *stop))
+			break;
+		total += n;
+	}
+	return total;
+}
+
+void capture_live_counters(struct capture_live *l, struct capture_live_counters *out)
+{
+	fold_stats(l);
+	*out = l->n;
+}
+
+int capture_live_linktype(const struct capture_live *l)
+{
+	return l->linktype;
+}
+
+void capture_live_close(struct capture_live *l)
+{
+	if (!l)
+		return;
+	if (l->p)
+		close_handle(l);
+	free(l);
 }

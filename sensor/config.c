@@ -11,7 +11,8 @@
 
 #include "config.h"
 
-enum kind { K_STRING, K_UINT, K_DURATION_S, K_SIZE, K_CIDRS, K_OUTPUTS, K_ITEMS, K_ITEM };
+enum kind { K_STRING, K_UINT, K_DURATION_S, K_DURATION_MS, K_SIZE, K_BOOL, K_CIDRS, K_OUTPUTS,
+	    K_ITEMS, K_ITEM };
 
 struct row {
 	const char *key; /* dotted path */
@@ -58,12 +59,21 @@ static const struct row rows[] = {
 	{ "detection.windows", K_UINT, 16, 1u << 24, OFF(windows_max), 0 },
 	{ "detection.tunnels", K_UINT, 16, 1u << 20, OFF(tunnels_max), 0 },
 	{ "detection.checkpoint", K_SIZE, 1, 1u << 30, OFF(checkpoint_bytes), 0 },
+	{ "capture.interface", K_ITEM, 0, 0, OFF(capture_interface), 0 },
+	{ "capture.snaplen", K_UINT, 64, 262144, OFF(snaplen), 0 },
+	{ "capture.promisc", K_BOOL, 0, 1, OFF(promisc), 0 },
+	{ "capture.buffer_size", K_SIZE, 1u << 20, 2047u << 20, OFF(buffer_bytes), 0 },
+	{ "capture.filter", K_ITEM, 0, 0, OFF(capture_filter), 0 },
+	{ "capture.timeout", K_DURATION_MS, 1, 10000, OFF(capture_timeout_ms), 0 },
+	{ "health.interval", K_DURATION_S, 1, 3600, OFF(health_interval_s), 0 },
+	{ "health.loss_percent", K_UINT, 0, 100, OFF(health_loss_percent), 0 },
+	{ "health.idle_after", K_DURATION_S, 0, 86400, OFF(health_idle_s), 0 },
 	{ "outputs", K_OUTPUTS, 0, 0, 0, 0 },
 };
 
 /* Sections: keys that hold a mapping of rows. */
 static const char *const sections[] = { "flows", "l7", "allowlist", "cloud", "geoip",
-					 "baseline", "detection" };
+					 "baseline", "detection", "capture", "health" };
 
 void config_defaults(struct config *c)
 {
@@ -93,6 +103,13 @@ void config_defaults(struct config *c)
 	c->windows_max = 65536;
 	c->tunnels_max = 8192;
 	c->checkpoint_bytes = 65536;
+	c->snaplen = 65535;
+	c->promisc = 1;
+	c->buffer_bytes = 64u << 20;
+	c->capture_timeout_ms = 100;
+	c->health_interval_s = 10;
+	c->health_loss_percent = 1;
+	c->health_idle_s = 60;
 }
 
 bool config_parse_duration_ms(const char *s, uint64_t *ms)
@@ -458,6 +475,24 @@ static void load_value(struct loader *L, const struct row *r, const yaml_node_t 
 			return;
 		}
 		set_u32(L, r, v, x / 1000, "s");
+		return;
+	case K_DURATION_MS:
+		if (!config_parse_duration_ms(s, &x)) {
+			problem(L, v, "%s: '%s' is not a duration (100ms, 1s)", r->key, s);
+			return;
+		}
+		set_u32(L, r, v, x, "ms");
+		return;
+	case K_BOOL:
+		if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0)
+			x = 1;
+		else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "off") == 0)
+			x = 0;
+		else {
+			problem(L, v, "%s: '%s' is not true or false", r->key, s);
+			return;
+		}
+		set_u32(L, r, v, x, "");
 		return;
 	case K_SIZE:
 		if (!config_parse_size(s, &x)) {

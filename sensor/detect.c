@@ -64,6 +64,14 @@ struct detect {
 
 static void flush_pending(struct detect *d, uint64_t now_us);
 
+void detect_set_rules(struct detect *d, const struct ruleset_list *rules,
+		      const struct enrich *enrich, const struct netset *home)
+{
+	d->rules = rules;
+	d->enrich = enrich;
+	d->home = home;
+}
+
 const struct detect_stats *detect_stats(const struct detect *d)
 {
 	struct detect_stats *st = (struct detect_stats *)(uintptr_t)&d->st;

@@ -10,7 +10,9 @@
 #include "capture.h"
 #include "config.h"
 #include "enrich.h"
+#include "live.h"
 #include "log.h"
+#include "privdrop.h"
 #include "pipeline.h"
 
 #ifndef EGRESSD_VERSION
@@ -23,26 +25,42 @@
 #define EX_NOINPUT_ 66
 #define EX_UNAVAILABLE_ 69
 #define EX_SOFTWARE_ 70
+#define EX_OSERR_ 71
 #define EX_IOERR_ 74
 #define EX_CONFIG_ 78
 
 #define MAX_FILES 4096
 
-static volatile sig_atomic_t stop_flag;
+static struct live_flags flags;
+
+/* the command line, kept for SIGHUP: the configuration is loaded again the same way */
+static const char *config_path, *filter, *home_net, *iface, *user, *snaplen, *bufsize;
+static bool no_promisc;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGHUP)
+		flags.hup = 1;
+	else if (sig == SIGUSR1)
+		flags.usr1 = 1;
+	else
+		flags.stop = 1;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: egressd -r FILE [-r FILE ...] [options]\n"
+		"       egressd -i IFACE [options]\n"
 		"\n"
 		"  -r FILE               read a pcap or pcapng file ('-' is standard input);\n"
 		"                        several files are read in order as one timeline\n"
+		"  -i, --interface IFACE capture live on IFACE (a span port), until SIGTERM\n"
+		"  -s, --snaplen N       bytes kept per packet, live (default 65535)\n"
+		"      --no-promisc      do not put the interface in promiscuous mode\n"
+		"  -B, --buffer-size SIZE  kernel capture buffer, e.g. 256MiB (default 64MiB)\n"
+		"  -Z, --user USER       after opening the capture, run as USER (keeping only\n"
+		"                        CAP_NET_RAW and CAP_NET_ADMIN), no_new_privs\n"
 		"  -C, --config FILE     sensor.yaml (default ./sensor.yaml if present)\n"
 		"  -F, --filter EXPR     BPF filter, as tcpdump takes it\n"
 		"      --home-net LIST   internal networks, e.g. 10.0.0.0/8,fc00::/7\n"
@@ -66,7 +84,7 @@ static void usage(FILE *f)
 		"78 configuration error. See egressd(8) and README.md.\n");
 }
 
-enum { OPT_HOME_NET = 256, OPT_FLOWS, OPT_STATS, OPT_LEARN_ONLY };
+enum { OPT_HOME_NET = 256, OPT_FLOWS, OPT_STATS, OPT_LEARN_ONLY, OPT_NO_PROMISC };
 
 #ifndef EGRESSD_DATADIR
 #define EGRESSD_DATADIR "/usr/local/share/egressd"
@@ -102,10 +120,113 @@ static void default_lists(struct config *cfg)
 	snprintf(cfg->lists.text, sizeof(cfg->lists.text), "%s", EGRESSD_DATADIR "/rules/lists");
 }
 
+/* The configuration file, then the command line over it. EX_OK_, or an exit status with
+ * the messages in err. */
+static int load_config(struct config *c, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (config_path) {
+		int problems = config_load(c, config_path, err, errlen);
+		if (problems) {
+			size_t n = strlen(err);
+			snprintf(err + n, errlen - n, "egressd: %d problem%s in the configuration\n",
+				 problems, problems == 1 ? "" : "s");
+			return EX_CONFIG_;
+		}
+	}
+	if (home_net && !netset_parse_list(&c->home_net, home_net, err, errlen)) {
+		char tmp[300];
+		snprintf(tmp, sizeof(tmp), "egressd: --home-net: %s\n", err);
+		snprintf(err, errlen, "%s", tmp);
+		return EX_USAGE_;
+	}
+	if (iface)
+		snprintf(c->capture_interface.text, sizeof(c->capture_interface.text), "%s", iface);
+	if (filter)
+		snprintf(c->capture_filter.text, sizeof(c->capture_filter.text), "%s", filter);
+	if (no_promisc)
+		c->promisc = 0;
+	if (snaplen) {
+		char *end;
+		unsigned long v = strtoul(snaplen, &end, 10);
+		if (*end || v < 64 || v > 262144) {
+			snprintf(err, errlen, "egressd: -s: '%s' is not a snaplen from 64 to 262144\n",
+				 snaplen);
+			return EX_USAGE_;
+		}
+		c->snaplen = (uint32_t)v;
+	}
+	if (bufsize) {
+		uint64_t b;
+		if (!config_parse_size(bufsize, &b) || b < (1u << 20) || b > (2047ULL << 20)) {
+			snprintf(err, errlen,
+				 "egressd: -B: '%s' is not a size from 1MiB to 2047MiB\n", bufsize);
+			return EX_USAGE_;
+		}
+		c->buffer_bytes = (uint32_t)b;
+	}
+	default_lists(c);
+	return EX_OK_;
+}
+
+static bool reload_config(void *ctx, struct config *c, char *err, size_t errlen)
+{
+	(void)ctx;
+	return load_config(c, err, errlen) == EX_OK_;
+}
+
+struct stats_ctx {
+	struct pipeline *p;
+	struct output *out;
+	struct capture_stats *cs;     /* offline */
+	struct capture_live *cap;     /* live */
+	struct live_stats *ls;
+};
+
+static void print_stats(void *ctx, FILE *f)
+{
+	struct stats_ctx *x = ctx;
+	if (x->cap) {
+		struct capture_live_counters c;
+		capture_live_counters(x->cap, &c);
+		fprintf(f, "%-44s %s\n", "capture.interface", iface ? iface : "");
+		fprintf(f, "%-44s %llu\n", "capture.packets", (unsigned long long)c.packets);
+		fprintf(f, "%-44s %llu\n", "capture.wire_bytes", (unsigned long long)c.wire_bytes);
+		fprintf(f, "%-44s %llu\n", "capture.kernel_received",
+			(unsigned long long)c.received);
+		fprintf(f, "%-44s %llu\n", "capture.kernel_dropped", (unsigned long long)c.dropped);
+		fprintf(f, "%-44s %llu\n", "capture.interface_dropped",
+			(unsigned long long)c.if_dropped);
+		fprintf(f, "%-44s %llu\n", "capture.lost", (unsigned long long)x->ls->lost);
+		fprintf(f, "%-44s %llu\n", "capture.reopens", (unsigned long long)x->ls->reopens);
+		fprintf(f, "%-44s %llu\n", "reload.ok", (unsigned long long)x->ls->reload_ok);
+		fprintf(f, "%-44s %llu\n", "reload.failed", (unsigned long long)x->ls->reload_failed);
+		fprintf(f, "%-44s %llu\n", "health.loss_events",
+			(unsigned long long)x->ls->loss_events);
+		fprintf(f, "%-44s %llu\n", "health.idle_events",
+			(unsigned long long)x->ls->idle_events);
+	} else {
+		fprintf(f, "%-44s %llu\n", "capture.files", (unsigned long long)x->cs->files);
+		fprintf(f, "%-44s %llu\n", "capture.packets", (unsigned long long)x->cs->packets);
+		fprintf(f, "%-44s %llu\n", "capture.wire_bytes",
+			(unsigned long long)x->cs->wire_bytes);
+		fprintf(f, "%-44s %llu\n", "capture.damaged_files",
+			(unsigned long long)x->cs->damaged_files);
+	}
+	pipeline_print_stats(x->p, f);
+	output_print_stats(x->out, f);
+	fflush(f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'C' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
+		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "user", required_argument, NULL, 'Z' },
 		{ "filter", required_argument, NULL, 'F' },
 		{ "home-net", required_argument, NULL, OPT_HOME_NET },
 		{ "output", required_argument, NULL, 'o' },
@@ -122,15 +243,30 @@ int main(int argc, char **argv)
 	char *files[MAX_FILES];
 	static struct sink_spec outputs[OUTPUT_MAX];
 	int nfiles = 0, noutputs = 0, verbosity = 1;
-	const char *config_path = NULL, *filter = NULL, *home_net = NULL;
+
 	bool flows = false, check = false, stats = false, learn_only = false;
 	static char err[16384];
 	static struct config cfg;
 	static struct pipeline p;
 	int c, rc = EX_OK_;
 
-	while ((c = getopt_long(argc, argv, "r:C:F:o:TqvVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:s:B:Z:C:F:o:TqvVh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			iface = optarg;
+			break;
+		case 's':
+			snaplen = optarg;
+			break;
+		case 'B':
+			bufsize = optarg;
+			break;
+		case 'Z':
+			user = optarg;
+			break;
+		case OPT_NO_PROMISC:
+			no_promisc = true;
+			break;
 		case 'r':
 			if (nfiles == MAX_FILES) {
 				fprintf(stderr, "egressd: at most %d capture files\n", MAX_FILES);
@@ -206,23 +342,14 @@ int main(int argc, char **argv)
 	log_set_level(verbosity == 0 ? LOG_LEVEL_ERROR
 				     : verbosity == 1 ? LOG_LEVEL_NOTICE
 						      : verbosity == 2 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG);
-	config_defaults(&cfg);
 	if (!config_path && access("sensor.yaml", F_OK) == 0)
 		config_path = "sensor.yaml";
-	if (config_path) {
-		int problems = config_load(&cfg, config_path, err, sizeof(err));
-		if (problems) {
-			fputs(err, stderr);
-			fprintf(stderr, "egressd: %d problem%s in the configuration\n", problems,
-				problems == 1 ? "" : "s");
-			return EX_CONFIG_;
-		}
+	config_defaults(&cfg);
+	int lrc = load_config(&cfg, err, sizeof(err));
+	if (lrc != EX_OK_) {
+		fputs(err, stderr);
+		return lrc;
 	}
-	if (home_net && !netset_parse_list(&cfg.home_net, home_net, err, sizeof(err))) {
-		fprintf(stderr, "egressd: --home-net: %s\n", err);
-		return EX_USAGE_;
-	}
-	default_lists(&cfg);
 	if (check) {
 		/* the values only the stages understand: lists, tenants, databases */
 		err[0] = '\0';
@@ -245,9 +372,47 @@ int main(int argc, char **argv)
 				config_path ? config_path : "(built-in defaults)");
 		return EX_OK_;
 	}
-	if (nfiles == 0) {
-		fprintf(stderr, "egressd: no input: give a capture with -r FILE (see --help)\n");
+	const char *live_if = cfg.capture_interface.text[0] ? cfg.capture_interface.text : NULL;
+	if (nfiles && iface) {
+		fprintf(stderr, "egressd: -r and -i together: read captures or capture live, not both\n");
 		return EX_USAGE_;
+	}
+	if (nfiles)
+		live_if = NULL; /* -r wins over capture.interface in the configuration */
+	if (nfiles == 0 && !live_if) {
+		fprintf(stderr, "egressd: no input: give a capture with -r FILE or an interface "
+				"with -i IFACE (see --help)\n");
+		return EX_USAGE_;
+	}
+	iface = live_if;
+
+	/* the capture opens as root (or with CAP_NET_RAW); then the privileges go, before
+	 * any thread starts (capabilities are per thread) */
+	struct capture_live *cap = NULL;
+	if (live_if) {
+		struct capture_live_config lc = {
+			.iface = live_if,
+			.snaplen = (int)cfg.snaplen,
+			.promisc = cfg.promisc != 0,
+			.buffer_bytes = cfg.buffer_bytes,
+			.timeout_ms = cfg.capture_timeout_ms,
+			.filter = cfg.capture_filter.text,
+		};
+		enum capture_live_status cst;
+		cap = capture_live_open(&lc, &cst, err, sizeof(err));
+		if (!cap) {
+			fprintf(stderr, "egressd: %s\n", err);
+			return cst == CAPTURE_LIVE_BAD_FILTER ? EX_USAGE_ : EX_NOINPUT_;
+		}
+	}
+	if (user) {
+		if (!privdrop_to_user(user, err, sizeof(err))) {
+			fprintf(stderr, "egressd: %s\n", err);
+			capture_live_close(cap);
+			return EX_OSERR_;
+		}
+	} else {
+		privdrop_trim_caps();
 	}
 
 	struct sink_spec *specs = noutputs ? outputs : cfg.outputs;
@@ -256,6 +421,7 @@ int main(int argc, char **argv)
 		if (specs[i].kind == SINK_REDIS &&
 		    !redis_opts_resolve_password(&specs[i].redis, err, sizeof(err))) {
 			fprintf(stderr, "egressd: redis output: %s\n", err);
+			capture_live_close(cap);
 			return EX_CONFIG_;
 		}
 	}
@@ -265,6 +431,7 @@ int main(int argc, char **argv)
 		memset(specs[i].redis.password, 0, sizeof(specs[i].redis.password));
 	if (!out) {
 		fprintf(stderr, "egressd: %s\n", err);
+		capture_live_close(cap);
 		return ofail == OUTPUT_FAIL_UNAVAILABLE ? EX_UNAVAILABLE_ : EX_CONFIG_;
 	}
 	err[0] = '\0';
@@ -273,6 +440,7 @@ int main(int argc, char **argv)
 		if (err[0] && err[strlen(err) - 1] != '\n')
 			fputc('\n', stderr);
 		output_close(out);
+		capture_live_close(cap);
 		/* configuration values (lists, tenants, databases) or memory */
 		return strstr(err, "memory") ? EX_SOFTWARE_ : EX_CONFIG_;
 	}
@@ -286,50 +454,55 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 
 	struct capture_stats cs;
+	struct live_stats ls;
 	memset(&cs, 0, sizeof(cs));
-	enum capture_status st = capture_read_files(files, nfiles, filter, pipeline_packet, &p,
-						    &stop_flag, &cs, err, sizeof(err));
-	switch (st) {
-	case CAPTURE_OK:
-	case CAPTURE_STOPPED:
-		break;
-	case CAPTURE_DAMAGED:
-		fprintf(stderr, "egressd: %s", err);
-		rc = EX_DATAERR_;
-		break;
-	case CAPTURE_OPEN_FAILED:
-		fprintf(stderr, "egressd: %s", err);
-		rc = EX_NOINPUT_;
-		break;
-	case CAPTURE_BAD_FILTER:
-		fprintf(stderr, "egressd: %s", err);
-		rc = EX_USAGE_;
-		break;
+	memset(&ls, 0, sizeof(ls));
+	struct stats_ctx sx = { &p, out, &cs, cap, &ls };
+	if (cap) {
+		struct live_hooks hooks = { reload_config, print_stats, &sx };
+		log_msg(LOG_LEVEL_NOTICE, "capturing on %s (snaplen %u, %spromiscuous, buffer %u MiB)",
+			live_if, cfg.snaplen, cfg.promisc ? "" : "not ", cfg.buffer_bytes >> 20);
+		live_run(&p, cap, live_if, &flags, &hooks, &ls);
+	} else {
+		enum capture_status st = capture_read_files(files, nfiles, cfg.capture_filter.text,
+							    pipeline_packet,
+							    &p, &flags.stop, &cs, err, sizeof(err));
+		switch (st) {
+		case CAPTURE_OK:
+		case CAPTURE_STOPPED:
+			break;
+		case CAPTURE_DAMAGED:
+			fprintf(stderr, "egressd: %s", err);
+			rc = EX_DATAERR_;
+			break;
+		case CAPTURE_OPEN_FAILED:
+			fprintf(stderr, "egressd: %s", err);
+			rc = EX_NOINPUT_;
+			break;
+		case CAPTURE_BAD_FILTER:
+			fprintf(stderr, "egressd: %s", err);
+			rc = EX_USAGE_;
+			break;
+		}
 	}
 	if (!pipeline_finish(&p, err, sizeof(err))) {
 		fprintf(stderr, "egressd: saving the baseline: %s\n", err);
 		if (rc == EX_OK_)
 			rc = EX_IOERR_;
 	}
-	if (stats) {
-		fprintf(stderr, "%-44s %llu\n", "capture.files", (unsigned long long)cs.files);
-		fprintf(stderr, "%-44s %llu\n", "capture.packets", (unsigned long long)cs.packets);
-		fprintf(stderr, "%-44s %llu\n", "capture.wire_bytes",
-			(unsigned long long)cs.wire_bytes);
-		fprintf(stderr, "%-44s %llu\n", "capture.damaged_files",
-			(unsigned long long)cs.damaged_files);
-		pipeline_print_stats(&p, stderr);
-	}
-	pipeline_destroy(&p);
 	int orc = output_finish(out);
 	if (stats)
-		output_print_stats(out, stderr);
+		print_stats(&sx, stderr);
+	pipeline_destroy(&p);
 	if (output_close(out) != 0 || orc != 0) {
 		fprintf(stderr, "egressd: writing the output failed\n");
 		if (rc == EX_OK_)
 			rc = EX_IOERR_;
 	}
+	capture_live_close(cap);
 	return rc;
 }

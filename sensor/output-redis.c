@@ -36,6 +36,7 @@ struct item {
 	bool attempted; /* sent at least once before */
 	bool done;     /* in the stream already (accepted after an earlier one failed) */
 	bool star;     /* dedupe=id: send with '*' (the explicit id was refused as too small) */
+	bool health;   /* a health event (kind health), not an alert */
 	uint64_t id_ms, id_seq;
 	uint64_t seq; /* spool sequence number (items read from the spool) */
 	char rule[RULE_MAX + 1];
@@ -106,7 +107,7 @@ static uint64_t wall_ms(void)
 }
 
 /* ---- spool records -----------------------------------------------------------------
- * payload: u8 version (1), u8 flags (1 has_id, 2 attempted), u8 sev, u8 rule length,
+ * payload: u8 version (1), u8 flags (1 has_id, 2 attempted, 4 health), u8 sev, u8 rule length,
  * u8 event id length, 3 zero bytes, u64 id_ms, u64 id_seq (little-endian), rule,
  * event id, document. */
 
@@ -127,7 +128,7 @@ static uint64_t get64(const uint8_t *p)
 }
 
 static struct item *item_new(const char *json, size_t len, const char *rule, unsigned sev,
-			     const char *event_id)
+			     const char *event_id, bool health)
 {
 	struct item *it = malloc(sizeof(*it) + len + 1);
 	if (!it)
@@ -139,6 +140,7 @@ static struct item *item_new(const char *json, size_t len, const char *rule, uns
 	snprintf(it->event_id, sizeof(it->event_id), "%s", event_id ? event_id : "");
 	memcpy(it->json, json, len);
 	it->json[len] = '\0';
+	it->health = health;
 	return it;
 }
 
@@ -151,7 +153,7 @@ static int spool_put(struct redis_sink *r, const struct item *it)
 		return SPOOL_IOERR;
 	memset(p, 0, REC_HDR);
 	p[0] = 1;
-	p[1] = (uint8_t)((it->has_id ? 1 : 0) | (it->attempted ? 2 : 0));
+	p[1] = (uint8_t)((it->has_id ? 1 : 0) | (it->attempted ? 2 : 0) | (it->health ? 4 : 0));
 	p[2] = it->sev;
 	p[3] = (uint8_t)rl;
 	p[4] = (uint8_t)el;
@@ -179,7 +181,8 @@ static struct item *spool_get(const struct spool_rec *rec)
 	memcpy(eid, p + REC_HDR + rl, el);
 	eid[el] = '\0';
 	size_t jl = rec->len - REC_HDR - rl - el;
-	struct item *it = item_new((const char *)p + REC_HDR + rl + el, jl, rule, p[2], eid);
+	struct item *it = item_new((const char *)p + REC_HDR + rl + el, jl, rule, p[2], eid,
+				   (p[1] & 4) != 0);
 	if (!it)
 		return NULL;
 	it->has_id = p[1] & 1;
@@ -221,10 +224,11 @@ static bool meta_read(struct redis_sink *r, struct inflight_meta *m)
 /* ---- the producer side --------------------------------------------------------------- */
 
 void redis_sink_alert(struct redis_sink *r, const char *json, size_t len, const char *rule_id,
-		      unsigned sev, const char *event_id)
+		      unsigned sev, const char *event_id, bool health)
 {
-	struct item *it = len < SPOOL_RECORD_MAX - 512 ? item_new(json, len, rule_id, sev, event_id)
-						       : NULL;
+	struct item *it = len < SPOOL_RECORD_MAX - 512
+				  ? item_new(json, len, rule_id, sev, event_id, health)
+				  : NULL;
 	pthread_mutex_lock(&r->mu);
 	if (!it || r->n == r->cap || r->bytes + len > QUEUE_BYTES_MAX) {
 		uint64_t d = ++r->dropped_full;
@@ -363,7 +367,7 @@ static bool fill_batch(struct redis_sink *r)
 						"skipped",
 						r->desc, r->sb.rec[i].seq);
 					r->st.spool_errors++;
-					it = item_new("", 0, "", 0, "");
+					it = item_new("", 0, "", 0, "", false);
 					if (!it)
 						break;
 					it->done = true;
@@ -549,7 +553,7 @@ static bool connect_redis(struct redis_sink *r)
 static const char dedupe_script[] =
 	"if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then\n"
 	"  local ok, res = pcall(redis.call, 'XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',\n"
-	"    ARGV[3], ARGV[4], 'kind', 'alert', 'rule', ARGV[5], 'sev', ARGV[6])\n"
+	"    ARGV[3], ARGV[4], 'kind', ARGV[7], 'rule', ARGV[5], 'sev', ARGV[6])\n"
 	"  if ok then return res end\n"
 	"  redis.call('DEL', KEYS[2])\n"
 	"  return redis.error_reply(res.err or tostring(res))\n"
@@ -582,6 +586,7 @@ static int build_command(struct redis_sink *r, struct item *it, const char **arg
 		argv[argc++] = it->json;
 		argv[argc++] = it->rule;
 		argv[argc++] = sev;
+		argv[argc++] = it->health ? "health" : "alert";
 	} else {
 		argv[argc++] = "XADD";
 		argv[argc++] = r->o.stream;
@@ -600,7 +605,7 @@ static int build_command(struct redis_sink *r, struct item *it, const char **arg
 		json_at = argc;
 		argv[argc++] = it->json;
 		argv[argc++] = "kind";
-		argv[argc++] = "alert";
+		argv[argc++] = it->health ? "health" : "alert";
 		argv[argc++] = "rule";
 		argv[argc++] = it->rule;
 		argv[argc++] = "sev";

@@ -114,19 +114,31 @@ struct output *output_open(const struct sink_spec *specs, int n, enum output_fai
 	return o;
 }
 
-void output_alert(struct output *o, const char *json, size_t len, const char *rule_id,
-		  unsigned severity, const char *event_id)
+static void to_all(struct output *o, const char *json, size_t len, const char *rule_id,
+		   unsigned severity, const char *event_id, bool health)
 {
 	for (int i = 0; i < o->n; i++) {
 		struct sink *s = &o->s[i];
 		if (s->redis) {
-			redis_sink_alert(s->redis, json, len, rule_id, severity, event_id);
+			redis_sink_alert(s->redis, json, len, rule_id, severity, event_id, health);
 		} else if (s->ops->write(s, json, len) == 0) {
 			o->st.written++;
 		} else {
 			o->st.errors++;
 		}
 	}
+}
+
+void output_alert(struct output *o, const char *json, size_t len, const char *rule_id,
+		  unsigned severity, const char *event_id)
+{
+	to_all(o, json, len, rule_id, severity, event_id, false);
+}
+
+void output_health(struct output *o, const char *json, size_t len, const char *action,
+		   const char *event_id)
+{
+	to_all(o, json, len, action, 2, event_id, true);
 }
 
 void output_line(struct output *o, const char *json, size_t len)

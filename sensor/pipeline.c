@@ -188,6 +188,54 @@ void pipeline_packet(void *ctx, int linktype, uint64_t ts_us, const uint8_t *dat
 	}
 }
 
+void pipeline_tick(struct pipeline *p, uint64_t now_us)
+{
+	if (now_us <= p->now_us)
+		return;
+	p->now_us = now_us;
+	flow_table_advance(p->flows, now_us);
+	if (now_us >= p->next_tick_us) {
+		detect_tick(p->detect, now_us);
+		p->next_tick_us = now_us + 1000000u;
+	}
+}
+
+bool pipeline_reload(struct pipeline *p, const struct config *cfg, char *err, size_t errlen)
+{
+	struct ruleset_list rl;
+
+	err[0] = '\0';
+	struct enrich *e = enrich_create(cfg, err, errlen);
+	if (!e)
+		return false;
+	if (pipeline_load_rules(cfg, &rl, err, errlen) > 0) {
+		rules_free(&rl);
+		enrich_destroy(e);
+		return false;
+	}
+	struct ruleset_list old_rules = p->rules;
+	struct enrich *old_enrich = p->enrich;
+	p->rules = rl;
+	p->enrich = e;
+	/* what the tables were sized with stays; names, networks and lists change */
+	snprintf(p->cfg.sensor_name, sizeof(p->cfg.sensor_name), "%s", cfg->sensor_name);
+	p->cfg.home_net = cfg->home_net;
+	p->cfg.lists = cfg->lists;
+	p->cfg.rules = cfg->rules;
+	detect_set_rules(p->detect, &p->rules, p->enrich, &p->cfg.home_net);
+	rules_free(&old_rules);
+	enrich_destroy(old_enrich);
+	return true;
+}
+
+void pipeline_health(struct pipeline *p, struct health_event *h)
+{
+	static char buf[4096];
+	size_t n = health_json(h, p->cfg.sensor_name, EGRESSD_VERSION_STR, buf, sizeof(buf));
+	output_health(p->out, buf, n, h->action, h->id);
+	p->health_events++;
+}
+
 bool pipeline_finish(struct pipeline *p, char *err, size_t errlen)
 {
 	flow_table_flush(p->flows);

@@ -13,6 +13,7 @@ FILES = [
     "usr/local/share/egressd/rules/t1048.yaml",
     "usr/local/share/egressd/rules/t1537.yaml",
     "usr/local/share/egressd/rules/generic.yaml",
+    "usr/local/lib/systemd/system/egressd.service",
 ] + [f"usr/local/share/egressd/rules/lists/{c}.txt" for c in (
     "cloud_storage", "paste", "code_repository", "webhook", "file_drop", "tunnel_service")]
 
@@ -25,6 +26,9 @@ def test_install_and_uninstall(tmp_path):
     for f in FILES:
         assert os.path.isfile(os.path.join(dest, f)), f
     assert os.access(os.path.join(dest, FILES[0]), os.X_OK)
+    unit = open(os.path.join(dest, "usr/local/lib/systemd/system/egressd.service")).read()
+    assert "ExecStart=/usr/local/bin/egressd -C /etc/egressd/sensor.yaml" in unit
+    assert "@BINDIR@" not in unit
     subprocess.run(["make", "-s", "-C", fc.ROOT, "uninstall", f"DESTDIR={dest}",
                     "PREFIX=/usr/local"], check=True, env=env)
     left = [os.path.join(r, n) for r, _, ns in os.walk(dest) for n in ns]
