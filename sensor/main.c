@@ -80,8 +80,10 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok, 64 usage, 65 a capture was damaged (what came before was\n"
 		"processed), 66 input cannot be opened, 69 Redis (the only output, no spool)\n"
-		"does not answer, 70 internal error, 74 output error (alerts lost),\n"
-		"78 configuration error. See egressd(8) and README.md.\n");
+		"does not answer, 70 internal error, 71 -Z failed, 74 output error (alerts\n"
+		"lost), 78 configuration error. SIGHUP reloads, SIGUSR1 prints counters.\n"
+		"See egressd(8) and README.md.\n");
+
 }
 
 enum { OPT_HOME_NET = 256, OPT_FLOWS, OPT_STATS, OPT_LEARN_ONLY, OPT_NO_PROMISC };
