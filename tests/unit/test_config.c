@@ -422,15 +422,16 @@ static void test_outputs(void **state)
 	if (n)
 		fail_msg("%s", err);
 	assert_int_equal(c.noutputs, 2);
-	assert_string_equal(c.outputs[0], "stdout");
-	assert_string_equal(c.outputs[1], "file:/var/log/egressd/flows.json");
+	assert_int_equal(c.outputs[0].kind, SINK_STDOUT);
+	assert_int_equal(c.outputs[1].kind, SINK_FILE);
+	assert_string_equal(c.outputs[1].path, "/var/log/egressd/flows.json");
 
 	n = load("outputs: [stdout, {file: /tmp/a.json}, {file: b.json}]\n", &c, err, sizeof(err));
 	assert_int_equal(n, 0);
 	assert_int_equal(c.noutputs, 3);
-	assert_string_equal(c.outputs[0], "stdout");
-	assert_string_equal(c.outputs[1], "file:/tmp/a.json");
-	assert_string_equal(c.outputs[2], "file:b.json");
+	assert_int_equal(c.outputs[0].kind, SINK_STDOUT);
+	assert_string_equal(c.outputs[1].path, "/tmp/a.json");
+	assert_string_equal(c.outputs[2].path, "b.json");
 
 	n = load("outputs: []\n", &c, err, sizeof(err));
 	assert_int_equal(n, 0);
@@ -446,8 +447,8 @@ static void test_outputs(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(count_lines(err), 3);
 	assert_true(strncmp(err, "F:3:5: outputs", 14) == 0);
-	assert_non_null(strstr(err, "\nF:4:5: outputs"));
-	assert_non_null(strstr(err, "\nF:5:5: outputs"));
+	assert_non_null(strstr(err, "\nF:4:13: outputs: redis: expected a mapping"));
+	assert_non_null(strstr(err, "\nF:5:12: outputs: file: expected a path"));
 	assert_int_equal(c.noutputs, 1);
 
 	/* not a list */
@@ -463,8 +464,104 @@ static void test_outputs(void **state)
 	n = load(y, &c, err, sizeof(err));
 	assert_int_equal(n, 1);
 	assert_int_equal(c.noutputs, CONFIG_MAX_OUTPUTS);
-	assert_string_equal(c.outputs[CONFIG_MAX_OUTPUTS - 1], "file:/tmp/o7");
+	assert_string_equal(c.outputs[CONFIG_MAX_OUTPUTS - 1].path, "/tmp/o7");
 	assert_true(strncmp(err, "F:10:5: outputs", 15) == 0);
+}
+
+static void test_outputs_redis(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[4096];
+
+	int n = load("outputs:\n"
+		     "  - redis: {host: 10.1.2.3, port: 6380, db: 2, user: sensor,\n"
+		     "            password_file: /etc/egressd/redis.pass, stream: \"s:1\",\n"
+		     "            maxlen: 5000, field: eve, dedupe: event-id, dedupe_ttl: 2d,\n"
+		     "            timeout: 500ms, drain: 3s, queue: 100,\n"
+		     "            spool: {path: /var/lib/egressd/spool, max_size: 20MB,\n"
+		     "                    fsync: always}}\n"
+		     "  - redis: {unix: /run/redis.sock, spool: /tmp/sp}\n"
+		     "  - \"unix:/run/r.sock?stream=k&maxlen=0\"\n",
+		     &c, err, sizeof(err));
+	if (n)
+		fail_msg("%s", err);
+	assert_int_equal(c.noutputs, 3);
+	const struct redis_opts *r = &c.outputs[0].redis;
+	assert_int_equal(c.outputs[0].kind, SINK_REDIS);
+	assert_string_equal(r->host, "10.1.2.3");
+	assert_int_equal(r->port, 6380);
+	assert_int_equal(r->db, 2);
+	assert_string_equal(r->user, "sensor");
+	assert_string_equal(r->password_file, "/etc/egressd/redis.pass");
+	assert_string_equal(r->password, "");
+	assert_string_equal(r->stream, "s:1");
+	assert_int_equal(r->maxlen, 5000);
+	assert_string_equal(r->field, "eve");
+	assert_int_equal(r->dedupe, REDIS_DEDUPE_EVENT_ID);
+	assert_int_equal(r->dedupe_ttl_s, 2 * 86400);
+	assert_int_equal(r->timeout_ms, 500);
+	assert_int_equal(r->drain_ms, 3000);
+	assert_int_equal(r->queue_max, 100);
+	assert_string_equal(r->spool, "/var/lib/egressd/spool");
+	assert_int_equal(r->spool_max, 20000000);
+	assert_int_equal(r->fsync, REDIS_FSYNC_ALWAYS);
+	r = &c.outputs[1].redis;
+	assert_string_equal(r->unix_path, "/run/redis.sock");
+	assert_string_equal(r->host, "");
+	assert_string_equal(r->spool, "/tmp/sp");
+	assert_string_equal(r->stream, "egressd:alerts"); /* defaults */
+	assert_int_equal(r->maxlen, 100000);
+	assert_int_equal(r->dedupe, REDIS_DEDUPE_ID);
+	assert_int_equal(r->fsync, REDIS_FSYNC_BATCH);
+	assert_string_equal(c.outputs[2].redis.stream, "k");
+	assert_int_equal(c.outputs[2].redis.maxlen, 0);
+
+	/* each problem at its place; a password in a URL is refused in the file */
+	n = load("outputs:\n"
+		 "  - redis: {host: a, unix: /b}\n"
+		 "  - redis: {port: 70000}\n"
+		 "  - redis: {dedupe: maybe, spool: {path: /x, colour: red}}\n"
+		 "  - \"redis://u:secret@h:1\"\n"
+		 "  - redis: {password: a, password_env: B}\n",
+		 &c, err, sizeof(err));
+	assert_int_equal(n, 6);
+	assert_non_null(strstr(err, "F:2:12: outputs: redis: give host/port or unix"));
+	assert_non_null(strstr(err, "F:3:19: outputs: redis: port"));
+	assert_non_null(strstr(err, "F:4:21: outputs: redis: dedupe"));
+	assert_non_null(strstr(err, "spool: unknown key 'colour'"));
+	assert_non_null(strstr(err, "F:5:5: outputs: give the redis password"));
+	assert_non_null(strstr(err, "F:6:12: outputs: redis: give the redis password one way"));
+	assert_null(strstr(err, "secret"));
+}
+
+static void test_capture_and_health(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[2048];
+
+	int n = load("capture: {interface: eth1, snaplen: 200, promisc: false,\n"
+		     "          buffer_size: 256MiB, filter: \"not port 22\", timeout: 50ms}\n"
+		     "health: {interval: 5s, loss_percent: 3, idle_after: 0s}\n",
+		     &c, err, sizeof(err));
+	if (n)
+		fail_msg("%s", err);
+	assert_string_equal(c.capture_interface.text, "eth1");
+	assert_int_equal(c.snaplen, 200);
+	assert_int_equal(c.promisc, 0);
+	assert_int_equal(c.buffer_bytes, 256u << 20);
+	assert_string_equal(c.capture_filter.text, "not port 22");
+	assert_int_equal(c.capture_timeout_ms, 50);
+	assert_int_equal(c.health_interval_s, 5);
+	assert_int_equal(c.health_loss_percent, 3);
+	assert_int_equal(c.health_idle_s, 0);
+	n = load("capture: {promisc: maybe, snaplen: 10, buffer_size: 1KB}\n", &c, err,
+		 sizeof(err));
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(err, "capture.promisc: 'maybe' is not true or false"));
+	assert_non_null(strstr(err, "capture.snaplen"));
+	assert_non_null(strstr(err, "capture.buffer_size"));
 }
 
 /* A small error buffer is never overrun, and the count is still the full count. */
@@ -493,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_bad_cidr_single_report),
 		cmocka_unit_test(test_several_problems), cmocka_unit_test(test_yaml_syntax),
 		cmocka_unit_test(test_missing_file),	 cmocka_unit_test(test_outputs),
+		cmocka_unit_test(test_outputs_redis), cmocka_unit_test(test_capture_and_health),
 		cmocka_unit_test(test_small_err_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
