@@ -83,6 +83,10 @@ void capture_live_counters(struct capture_live *l, struct capture_live_counters 
 int capture_live_linktype(const struct capture_live *l);
 void capture_live_close(struct capture_live *l);
 
+/* Add to *total what a 32-bit counter grew since *last (which becomes now), wrapping
+ * included; the counters are read every few seconds, far more often than they wrap. */
+void capture_widen(uint64_t *total, uint32_t *last, uint32_t now);
+
 /* libpcap's name for a link type ("EN10MB"), or "unknown". */
 const char *capture_linktype_name(int linktype);
 

@@ -112,12 +112,15 @@ static void fold_stats(struct capture_live *l)
 	struct pcap_stat ps;
 	if (!l->p || pcap_stats(l->p, &ps) != 0)
 		return;
-	l->n.received += (uint32_t)(ps.ps_recv - l->last_recv);
-	l->n.dropped += (uint32_t)(ps.ps_drop - l->last_drop);
-	l->n.if_dropped += (uint32_t)(ps.ps_ifdrop - l->last_ifdrop);
-	l->last_recv = ps.ps_recv;
-	l->last_drop = ps.ps_drop;
-	l->last_ifdrop = ps.ps_ifdrop;
+	capture_widen(&l->n.received, &l->last_recv, ps.ps_recv);
+	capture_widen(&l->n.dropped, &l->last_drop, ps.ps_drop);
+	capture_widen(&l->n.if_dropped, &l->last_ifdrop, ps.ps_ifdrop);
+}
+
+void capture_widen(uint64_t *total, uint32_t *last, uint32_t now)
+{
+	*total += (uint32_t)(now - *last); /* modulo 2^32: one wrap between reads is fine */
+	*last = now;
 }
 
 static enum capture_live_status activate(struct capture_live *l, char *err, size_t errlen)

@@ -44,10 +44,14 @@ struct item {
 	char json[];
 };
 
+/* Written by the redis thread, read by SIGUSR1's printer on the main thread: atomic. */
 struct counters {
-	uint64_t queued, sent, retried, spooled, replayed, dropped, deduplicated, reordered;
-	uint64_t reconnects, id_conflicts, spool_errors;
-	uint64_t err[E_KINDS];
+	_Atomic uint64_t queued, sent, retried, spooled, replayed, dropped, deduplicated,
+		reordered;
+	_Atomic uint64_t reconnects, id_conflicts, spool_errors;
+	_Atomic uint64_t err[E_KINDS];
+	/* the spool's, copied by the thread after each round */
+	_Atomic uint64_t sp_pending, sp_recovered, sp_torn, sp_corrupt, sp_full, sp_write_errors;
 };
 
 /* The spool's meta blob: the entry ids given to a run of spool records that were sent
@@ -787,6 +791,19 @@ static void settle(struct redis_sink *r, size_t k)
 	}
 }
 
+static void snapshot_spool(struct redis_sink *r)
+{
+	if (!r->spool)
+		return;
+	const struct spool_stats *ss = spool_stats(r->spool);
+	r->st.sp_pending = spool_pending(r->spool);
+	r->st.sp_recovered = ss->recovered;
+	r->st.sp_torn = ss->torn;
+	r->st.sp_corrupt = ss->corrupt;
+	r->st.sp_full = ss->full;
+	r->st.sp_write_errors = ss->write_errors;
+}
+
 static void *thread_main(void *arg)
 {
 	struct redis_sink *r = arg;
@@ -798,6 +815,7 @@ static void *thread_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 
 	for (;;) {
+		snapshot_spool(r);
 		pthread_mutex_lock(&r->mu);
 		while (!r->stopping && r->n == 0 && r->bn == 0 &&
 		       !(r->spool && spool_pending(r->spool) > 0)) {
@@ -878,12 +896,15 @@ static void *thread_main(void *arg)
 	}
 	/* what is left: the spool keeps it; without one it is lost */
 	spill(r);
+	snapshot_spool(r);
 	if (!r->b_from_spool)
 		r->bn = 0;
 	batch_clear(r);
 	uint32_t left = queue_len(r);
 	if (left) {
+		pthread_mutex_lock(&r->mu);
 		r->lost_at_exit = (int)left;
+		pthread_mutex_unlock(&r->mu);
 		queue_pop(r, left);
 	}
 	disconnect(r);
@@ -980,8 +1001,6 @@ int redis_sink_stop(struct redis_sink *r)
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->thread, NULL);
 	r->started = false;
-	r->st.queued = r->queued;
-	r->st.dropped = r->dropped_full + (uint64_t)r->lost_at_exit;
 	int rc = 0;
 	if (r->lost_at_exit) {
 		log_msg(LOG_LEVEL_ERROR,
@@ -1002,19 +1021,26 @@ int redis_sink_stop(struct redis_sink *r)
 
 void redis_sink_print_stats(const struct redis_sink *r, const char *prefix, FILE *f)
 {
+	struct redis_sink *w = (struct redis_sink *)(uintptr_t)r; /* the lock, only */
 	const struct counters *s = &r->st;
 	char name[96];
+	uint64_t queued, dropped;
+
+	pthread_mutex_lock(&w->mu);
+	queued = r->queued;
+	dropped = r->dropped_full + (uint64_t)r->lost_at_exit;
+	pthread_mutex_unlock(&w->mu);
 #define ROW(label, v)                                                              \
 	do {                                                                       \
 		snprintf(name, sizeof(name), "%s.%s", prefix, label);              \
 		fprintf(f, "%-44s %llu\n", name, (unsigned long long)(v));          \
 	} while (0)
-	ROW("queued", s->queued);
+	ROW("queued", queued);
 	ROW("sent", s->sent);
 	ROW("retried", s->retried);
 	ROW("spooled", s->spooled);
 	ROW("replayed", s->replayed);
-	ROW("dropped", s->dropped);
+	ROW("dropped", dropped);
 	ROW("deduplicated", s->deduplicated);
 	ROW("reordered", s->reordered);
 	ROW("reconnects", s->reconnects);
@@ -1025,17 +1051,12 @@ void redis_sink_print_stats(const struct redis_sink *r, const char *prefix, FILE
 		ROW(l, s->err[k]);
 	}
 	ROW("errors.spool", s->spool_errors);
-	if (r->spool) {
-		const struct spool_stats *ss = spool_stats(r->spool);
-		ROW("spool.pending", spool_pending(r->spool));
-		ROW("spool.recovered", ss->recovered);
-		ROW("spool.torn", ss->torn);
-		ROW("spool.corrupt", ss->corrupt);
-		ROW("spool.full", ss->full);
-		ROW("spool.write_errors", ss->write_errors);
-	} else {
-		ROW("spool.pending", 0);
-	}
+	ROW("spool.pending", s->sp_pending);
+	ROW("spool.recovered", s->sp_recovered);
+	ROW("spool.torn", s->sp_torn);
+	ROW("spool.corrupt", s->sp_corrupt);
+	ROW("spool.full", s->sp_full);
+	ROW("spool.write_errors", s->sp_write_errors);
 #undef ROW
 }
 
