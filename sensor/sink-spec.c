@@ -194,8 +194,9 @@ bool redis_opts_set(struct redis_opts *o, const char *key, const char *v, char *
 		return copy_str(o->spool, sizeof(o->spool), "spool", v, err, errlen);
 	}
 	if (strcmp(key, "spool_max") == 0 || strcmp(key, "spool.max_size") == 0) {
-		if (!config_parse_size(v, &x) || x < 1000000) {
-			snprintf(err, errlen, "spool max_size: '%.32s' is not a size of at least 1MB", v);
+		if (!config_parse_size(v, &x) || x < 65536) {
+			snprintf(err, errlen, "spool max_size: '%.32s' is not a size of at least 64KiB",
+				 v);
 			return false;
 		}
 		o->spool_max = x;

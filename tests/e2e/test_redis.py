@@ -881,3 +881,33 @@ def test_drain_bounds_the_wait_then_spool_delivers(env, redis_srv, procs, tmp_pa
     assert e2.rc == 0, e2.stderr()
     check_stream(r.entries(), lines)
     assert e2.stats().get("output.redis.spool.pending") == 0
+
+
+def test_spool_full_then_memory_full_counts_every_drop(env, redis_srv, procs, tmp_path):
+    """Redis away, a spool too small for the run and a small memory queue: the oldest
+    alerts fill the spool, the next wait in memory, the rest are dropped; every drop is
+    counted, said, and the exit status is 74. What the spool kept is delivered later,
+    in order: exactly the first alerts of the run."""
+    r = redis_srv
+    r.kill9()
+    spool = str(tmp_path / "spool")
+    spec = r.unix("spool=" + spool + "&spool_max=64KiB&queue=16&timeout=300ms&drain=1s")
+    e, ref = fast_run(procs, env, tmp_path, [spec], tag="full")
+    assert e.rc == 74, e.stderr()
+    assert R.file_lines(ref) == env["ref"]
+    st = e.stats()
+    spooled, dropped = st["output.redis.spooled"], st["output.redis.dropped"]
+    n = len(env["ref"])
+    assert 0 < spooled < n and dropped > 0, st
+    assert spooled + dropped == n, st          # nothing unaccounted for
+    assert st["output.redis.spool.full"] >= 1, st
+    assert st["output.redis.spool.pending"] == spooled, st
+    assert dir_bytes(spool) <= 65536 + 4096, dir_bytes(spool)  # the segments, lock, position
+    err = e.stderr()
+    assert "spool refused" in err and "dropped" in err, err
+    r.restart()
+    e2, _ = fast_run(procs, env, tmp_path, [r.unix("spool=" + spool)], tag="later",
+                     pcap=R.empty_capture(str(tmp_path / "empty.pcap")))
+    assert e2.rc == 0, e2.stderr()
+    check_stream(r.entries(), env["ref"][:spooled])
+    assert e2.stats()["output.redis.replayed"] == spooled
