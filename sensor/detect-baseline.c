@@ -14,6 +14,7 @@
 #include "crc32.h"
 #include "detect-baseline.h"
 #include "keyed-pool.h"
+#include "le.h"
 
 #define FILE_MAGIC "EGRESSDB"
 #define HDR_SIZE 24u	  /* magic, version, count, length */
@@ -205,19 +206,6 @@ void baseline_expire(struct baseline *b, uint64_t now_us)
 
 /* ---- file format helpers ----------------------------------------------------------- */
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 static uint64_t file_cap(const struct baseline *b)
 {
@@ -288,9 +276,9 @@ int baseline_save(const struct baseline *b, const char *path, char *err, size_t 
 
 	errno = 0;
 	memcpy(hdr, FILE_MAGIC, 8);
-	put_le(hdr + 8, BASELINE_FILE_VERSION, 4);
-	put_le(hdr + 12, b->st.entries, 4);
-	put_le(hdr + 16, length, 8);
+	le_put(hdr + 8, BASELINE_FILE_VERSION, 4);
+	le_put(hdr + 12, b->st.entries, 4);
+	le_put(hdr + 16, length, 8);
 	w_put(&w, hdr, sizeof(hdr));
 	/* least recently touched first, so a load rebuilds the same recency order */
 	for (uint32_t i = kpool_first(b->pool); i != KPOOL_NONE; i = kpool_next(b->pool, i)) {
@@ -301,13 +289,13 @@ int baseline_save(const struct baseline *b, const char *path, char *err, size_t 
 		rec[0] = k[0];
 		rec[1] = k[1];
 		memcpy(rec + 2, k + 4, 16);
-		put_le(rec + 18, len, 2);
+		le_put(rec + 18, len, 2);
 		memcpy(rec + 20, k + KEY_FIXED, len);
-		put_le(rec + 20 + len, e->first_us, 8);
-		put_le(rec + 28 + len, e->last_us, 8);
+		le_put(rec + 20 + len, e->first_us, 8);
+		le_put(rec + 28 + len, e->last_us, 8);
 		w_put(&w, rec, REC_FIXED + len);
 	}
-	put_le(crc, w.crc, 4);
+	le_put(crc, w.crc, 4);
 	w_put(&w, crc, sizeof(crc));
 
 	int saved_errno = 0;
@@ -375,7 +363,7 @@ static int validate(const uint8_t *buf, size_t size, char *why, size_t whylen)
 		snprintf(why, whylen, "truncated: %zu bytes, shorter than the header", size);
 		return BASELINE_LOAD_TRUNCATED;
 	}
-	uint32_t version = (uint32_t)get_le(buf + 8, 4);
+	uint32_t version = (uint32_t)le_get(buf + 8, 4);
 	if (version != BASELINE_FILE_VERSION) {
 		snprintf(why, whylen, "unsupported format version %u (this egressd reads "
 			 "version %u)", version, BASELINE_FILE_VERSION);
@@ -385,8 +373,8 @@ static int validate(const uint8_t *buf, size_t size, char *why, size_t whylen)
 		snprintf(why, whylen, "truncated: %zu bytes, shorter than the header", size);
 		return BASELINE_LOAD_TRUNCATED;
 	}
-	uint32_t count = (uint32_t)get_le(buf + 12, 4);
-	uint64_t length = get_le(buf + 16, 8);
+	uint32_t count = (uint32_t)le_get(buf + 12, 4);
+	uint64_t length = le_get(buf + 16, 8);
 	if (size < length) {
 		snprintf(why, whylen, "truncated: %zu bytes, the header says %llu", size,
 			 (unsigned long long)length);
@@ -397,7 +385,7 @@ static int validate(const uint8_t *buf, size_t size, char *why, size_t whylen)
 			 (unsigned long long)length);
 		return BASELINE_LOAD_BAD_LENGTH;
 	}
-	uint32_t want = (uint32_t)get_le(buf + size - CRC_SIZE, 4);
+	uint32_t want = (uint32_t)le_get(buf + size - CRC_SIZE, 4);
 	uint32_t got = crc32_update(0, buf, size - CRC_SIZE);
 	if (want != got) {
 		snprintf(why, whylen, "checksum mismatch (stored %08x, computed %08x)", want, got);
@@ -413,7 +401,7 @@ static int validate(const uint8_t *buf, size_t size, char *why, size_t whylen)
 		}
 		const uint8_t *r = buf + pos;
 		uint8_t scope = r[0], family = r[1];
-		uint16_t len = (uint16_t)get_le(r + 18, 2);
+		uint16_t len = (uint16_t)le_get(r + 18, 2);
 		if (len > BASELINE_DEST_MAX) {
 			snprintf(why, whylen, "record %u: destination length %u > %u", i, len,
 				 BASELINE_DEST_MAX);
@@ -445,7 +433,7 @@ static int validate(const uint8_t *buf, size_t size, char *why, size_t whylen)
 				 i);
 			return BASELINE_LOAD_BAD_RECORD;
 		}
-		uint64_t first = get_le(r + 20 + len, 8), last = get_le(r + 28 + len, 8);
+		uint64_t first = le_get(r + 20 + len, 8), last = le_get(r + 28 + len, 8);
 		if (first > last) {
 			snprintf(why, whylen, "record %u: first seen after last seen", i);
 			return BASELINE_LOAD_BAD_RECORD;
@@ -463,15 +451,15 @@ static int validate(const uint8_t *buf, size_t size, char *why, size_t whylen)
 /* Insert the validated image's live records, oldest last_seen first. */
 static int insert_all(struct baseline *b, const uint8_t *buf, uint64_t now_us)
 {
-	uint32_t count = (uint32_t)get_le(buf + 12, 4);
+	uint32_t count = (uint32_t)le_get(buf + 12, 4);
 	struct live_rec *v = malloc((count ? count : 1) * sizeof(*v));
 	size_t pos = HDR_SIZE, n = 0, skip;
 
 	if (!v)
 		return -1;
 	for (uint32_t i = 0; i < count; i++) {
-		uint16_t len = (uint16_t)get_le(buf + pos + 18, 2);
-		uint64_t last = get_le(buf + pos + 28 + len, 8);
+		uint16_t len = (uint16_t)le_get(buf + pos + 18, 2);
+		uint64_t last = le_get(buf + pos + 28 + len, 8);
 		if (is_expired(b, last, now_us))
 			b->st.load_skipped++;
 		else
@@ -484,11 +472,11 @@ static int insert_all(struct baseline *b, const uint8_t *buf, uint64_t now_us)
 	b->st.load_skipped += skip;
 	for (size_t j = skip; j < n; j++) {
 		const uint8_t *r = buf + v[j].off;
-		uint16_t len = (uint16_t)get_le(r + 18, 2);
+		uint16_t len = (uint16_t)le_get(r + 18, 2);
 		uint8_t k[KEY_MAX];
 		size_t kl = KEY_FIXED + len;
 		key_put(k, r[0], r[1], len, r + 2, r + 20);
-		uint64_t first = get_le(r + 20 + len, 8), last = get_le(r + 28 + len, 8);
+		uint64_t first = le_get(r + 20 + len, 8), last = le_get(r + 28 + len, 8);
 		uint64_t h = kpool_hash(b->pool, k, kl);
 		uint32_t i = kpool_find(b->pool, h, k, kl);
 		if (i == KPOOL_NONE) {

@@ -185,6 +185,11 @@ struct stats_ctx {
 	struct live_stats *ls;
 };
 
+static void row(FILE *f, const char *name, uint64_t v)
+{
+	fprintf(f, "%-44s %llu\n", name, (unsigned long long)v);
+}
+
 static void print_stats(void *ctx, FILE *f)
 {
 	struct stats_ctx *x = ctx;
@@ -192,28 +197,22 @@ static void print_stats(void *ctx, FILE *f)
 		struct capture_live_counters c;
 		capture_live_counters(x->cap, &c);
 		fprintf(f, "%-44s %s\n", "capture.interface", iface ? iface : "");
-		fprintf(f, "%-44s %llu\n", "capture.packets", (unsigned long long)c.packets);
-		fprintf(f, "%-44s %llu\n", "capture.wire_bytes", (unsigned long long)c.wire_bytes);
-		fprintf(f, "%-44s %llu\n", "capture.kernel_received",
-			(unsigned long long)c.received);
-		fprintf(f, "%-44s %llu\n", "capture.kernel_dropped", (unsigned long long)c.dropped);
-		fprintf(f, "%-44s %llu\n", "capture.interface_dropped",
-			(unsigned long long)c.if_dropped);
-		fprintf(f, "%-44s %llu\n", "capture.lost", (unsigned long long)x->ls->lost);
-		fprintf(f, "%-44s %llu\n", "capture.reopens", (unsigned long long)x->ls->reopens);
-		fprintf(f, "%-44s %llu\n", "reload.ok", (unsigned long long)x->ls->reload_ok);
-		fprintf(f, "%-44s %llu\n", "reload.failed", (unsigned long long)x->ls->reload_failed);
-		fprintf(f, "%-44s %llu\n", "health.loss_events",
-			(unsigned long long)x->ls->loss_events);
-		fprintf(f, "%-44s %llu\n", "health.idle_events",
-			(unsigned long long)x->ls->idle_events);
+		row(f, "capture.packets", c.packets);
+		row(f, "capture.wire_bytes", c.wire_bytes);
+		row(f, "capture.kernel_received", c.received);
+		row(f, "capture.kernel_dropped", c.dropped);
+		row(f, "capture.interface_dropped", c.if_dropped);
+		row(f, "capture.lost", x->ls->lost);
+		row(f, "capture.reopens", x->ls->reopens);
+		row(f, "reload.ok", x->ls->reload_ok);
+		row(f, "reload.failed", x->ls->reload_failed);
+		row(f, "health.loss_events", x->ls->loss_events);
+		row(f, "health.idle_events", x->ls->idle_events);
 	} else {
-		fprintf(f, "%-44s %llu\n", "capture.files", (unsigned long long)x->cs->files);
-		fprintf(f, "%-44s %llu\n", "capture.packets", (unsigned long long)x->cs->packets);
-		fprintf(f, "%-44s %llu\n", "capture.wire_bytes",
-			(unsigned long long)x->cs->wire_bytes);
-		fprintf(f, "%-44s %llu\n", "capture.damaged_files",
-			(unsigned long long)x->cs->damaged_files);
+		row(f, "capture.files", x->cs->files);
+		row(f, "capture.packets", x->cs->packets);
+		row(f, "capture.wire_bytes", x->cs->wire_bytes);
+		row(f, "capture.damaged_files", x->cs->damaged_files);
 	}
 	pipeline_print_stats(x->p, f);
 	output_print_stats(x->out, f);

@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "le.h"
 #include "log.h"
 #include "output-redis.h"
 #include "spool.h"
@@ -117,19 +118,6 @@ static uint64_t wall_ms(void)
 
 #define REC_HDR 24
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static struct item *item_new(const char *json, size_t len, const char *rule, unsigned sev,
 			     const char *event_id, bool health)
@@ -161,8 +149,8 @@ static int spool_put(struct redis_sink *r, const struct item *it)
 	p[2] = it->sev;
 	p[3] = (uint8_t)rl;
 	p[4] = (uint8_t)el;
-	put64(p + 8, it->id_ms);
-	put64(p + 16, it->id_seq);
+	le_put(p + 8, it->id_ms, 8);
+	le_put(p + 16, it->id_seq, 8);
 	memcpy(p + REC_HDR, it->rule, rl);
 	memcpy(p + REC_HDR + rl, it->event_id, el);
 	memcpy(p + REC_HDR + rl + el, it->json, it->len);
@@ -191,8 +179,8 @@ static struct item *spool_get(const struct spool_rec *rec)
 		return NULL;
 	it->has_id = p[1] & 1;
 	it->attempted = (p[1] & 2) != 0;
-	it->id_ms = get64(p + 8);
-	it->id_seq = get64(p + 16);
+	it->id_ms = le_get(p + 8, 8);
+	it->id_seq = le_get(p + 16, 8);
 	it->seq = rec->seq;
 	return it;
 }
@@ -201,10 +189,10 @@ static void meta_write(struct redis_sink *r, uint64_t seq0, uint64_t count, uint
 		       uint64_t seq)
 {
 	uint8_t m[32];
-	put64(m, seq0);
-	put64(m + 8, count);
-	put64(m + 16, ms);
-	put64(m + 24, seq);
+	le_put(m, seq0, 8);
+	le_put(m + 8, count, 8);
+	le_put(m + 16, ms, 8);
+	le_put(m + 24, seq, 8);
 	if (spool_meta_set(r->spool, m, count ? sizeof(m) : 0) != SPOOL_OK)
 		r->st.spool_errors++;
 	r->meta.seq0 = seq0;
@@ -218,10 +206,10 @@ static bool meta_read(struct redis_sink *r, struct inflight_meta *m)
 	uint8_t b[64];
 	if (spool_meta_get(r->spool, b, sizeof(b)) != 32)
 		return false;
-	m->seq0 = get64(b);
-	m->count = get64(b + 8);
-	m->base_ms = get64(b + 16);
-	m->base_seq = get64(b + 24);
+	m->seq0 = le_get(b, 8);
+	m->count = le_get(b + 8, 8);
+	m->base_ms = le_get(b + 16, 8);
+	m->base_seq = le_get(b + 24, 8);
 	return m->count > 0 && m->count <= (1u << 20);
 }
 

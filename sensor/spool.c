@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "crc32.h"
+#include "le.h"
 #include "spool.h"
 
 #define REC_MAGIC 0x52505345u /* "ESPR" */
@@ -67,19 +68,6 @@ struct spool {
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 static bool pos_eq(const struct spos *a, const struct spos *b)
 {
@@ -223,10 +211,10 @@ static int rec_check(struct spool *s, int fd, uint64_t size, uint64_t off, uint6
 	ssize_t got = pread_full(fd, hb, HDR, off);
 	if (got < 0)
 		return -1;
-	if ((size_t)got < HDR || get_le(hb, 4) != REC_MAGIC)
+	if ((size_t)got < HDR || le_get(hb, 4) != REC_MAGIC)
 		return 0;
-	h->len = (uint32_t)get_le(hb + 4, 4);
-	h->seq = get_le(hb + 8, 8);
+	h->len = (uint32_t)le_get(hb + 4, 4);
+	h->seq = le_get(hb + 8, 8);
 	/* the length is checked before anything is allocated for it */
 	if (h->len > SPOOL_RECORD_MAX || h->len > size - off - HDR || h->seq < floor)
 		return 0;
@@ -239,7 +227,7 @@ static int rec_check(struct spool *s, int fd, uint64_t size, uint64_t off, uint6
 		return 0;
 	uint32_t crc = crc32_update(0, hb + 4, 12);
 	crc = crc32_update(crc, s->scratch, h->len);
-	return crc == (uint32_t)get_le(hb + 16, 4);
+	return crc == (uint32_t)le_get(hb + 16, 4);
 }
 
 /* The first valid record at or after *off, searching for the magic after damage: 1 with
@@ -260,7 +248,7 @@ static int seg_scan(struct spool *s, int fd, uint64_t size, uint64_t *off, uint6
 		if (got < 4)
 			return 0; /* shrank under us */
 		for (size_t i = 0; i + 4 <= (size_t)got; i++) {
-			if (buf[i] != (REC_MAGIC & 0xff) || get_le(buf + i, 4) != REC_MAGIC)
+			if (buf[i] != (REC_MAGIC & 0xff) || le_get(buf + i, 4) != REC_MAGIC)
 				continue;
 			r = rec_check(s, fd, size, q + i, floor, h);
 			if (r > 0)
@@ -331,15 +319,15 @@ static int pos_write(struct spool *s, const struct spos *p, const void *meta, si
 	uint8_t b[POS_SIZE] = { 0 };
 	int fd, e;
 
-	put_le(b, POS_MAGIC, 4);
-	put_le(b + 4, POS_VERSION, 4);
-	put_le(b + 8, p->num, 8);
-	put_le(b + 16, p->off, 8);
-	put_le(b + 24, p->floor, 8);
-	put_le(b + 32, len, 4);
+	le_put(b, POS_MAGIC, 4);
+	le_put(b + 4, POS_VERSION, 4);
+	le_put(b + 8, p->num, 8);
+	le_put(b + 16, p->off, 8);
+	le_put(b + 24, p->floor, 8);
+	le_put(b + 32, len, 4);
 	if (len)
 		memcpy(b + 36, meta, len);
-	put_le(b + 100, crc32_update(0, b, 100), 4);
+	le_put(b + 100, crc32_update(0, b, 100), 4);
 
 	fd = openat(s->dirfd, POS_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -373,13 +361,13 @@ static int pos_read(struct spool *s, struct spos *p)
 		return errno == ENOENT ? 0 : -1;
 	ssize_t got = pread_full(fd, b, sizeof(b), 0);
 	close(fd);
-	if (got != POS_SIZE || get_le(b, 4) != POS_MAGIC || get_le(b + 4, 4) != POS_VERSION ||
-	    get_le(b + 100, 4) != crc32_update(0, b, 100) || get_le(b + 32, 4) > SPOOL_META_MAX)
+	if (got != POS_SIZE || le_get(b, 4) != POS_MAGIC || le_get(b + 4, 4) != POS_VERSION ||
+	    le_get(b + 100, 4) != crc32_update(0, b, 100) || le_get(b + 32, 4) > SPOOL_META_MAX)
 		return -1;
-	p->num = get_le(b + 8, 8);
-	p->off = get_le(b + 16, 8);
-	p->floor = get_le(b + 24, 8);
-	s->meta_len = (size_t)get_le(b + 32, 4);
+	p->num = le_get(b + 8, 8);
+	p->off = le_get(b + 16, 8);
+	p->floor = le_get(b + 24, 8);
+	s->meta_len = (size_t)le_get(b + 32, 4);
 	memcpy(s->meta, b + 36, s->meta_len);
 	return 1;
 }
@@ -693,12 +681,12 @@ int spool_append(struct spool *s, const void *data, size_t len)
 	if (scratch_reserve(s, (size_t)need) != 0)
 		goto fail;
 	p = s->scratch;
-	put_le(p, REC_MAGIC, 4);
-	put_le(p + 4, len, 4);
-	put_le(p + 8, s->next_seq, 8);
+	le_put(p, REC_MAGIC, 4);
+	le_put(p + 4, len, 4);
+	le_put(p + 8, s->next_seq, 8);
 	if (len)
 		memcpy(p + HDR, data, len);
-	put_le(p + 16, crc32_update(crc32_update(0, p + 4, 12), p + HDR, len), 4);
+	le_put(p + 16, crc32_update(crc32_update(0, p + 4, 12), p + HDR, len), 4);
 	if (pwrite_full(s->wfd, p, (size_t)need, g->size) != 0 ||
 	    (s->policy == SPOOL_FSYNC_ALWAYS && fdatasync(s->wfd) != 0)) {
 		int e = errno;
