@@ -81,6 +81,11 @@ int capture_live_poll(struct capture_live *l, int wait_ms, capture_fn fn, void *
 /* The counters, including the kernel's as of now. */
 void capture_live_counters(struct capture_live *l, struct capture_live_counters *out);
 int capture_live_linktype(const struct capture_live *l);
+/* The interface's state: 1 up with a carrier, 0 down (administratively or no carrier),
+ * -1 gone. */
+int capture_live_link_state(const struct capture_live *l);
+/* Close the handle (the counters stay), e.g. when the link went down; reopen later. */
+void capture_live_suspend(struct capture_live *l);
 void capture_live_close(struct capture_live *l);
 
 /* Add to *total what a 32-bit counter grew since *last (which becomes now), wrapping

@@ -1,8 +1,12 @@
 /* capture.c: capture through libpcap: offline (pcap and pcapng, several files as one
  * timeline, stdin as "-") and live (one interface), with microsecond timestamps. */
 #include <errno.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +280,35 @@ void capture_live_counters(struct capture_live *l, struct capture_live_counters 
 int capture_live_linktype(const struct capture_live *l)
 {
 	return l->linktype;
+}
+
+int capture_live_link_state(const struct capture_live *l)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1; /* cannot tell: assume up, the capture itself will say */
+	memset(&ifr, 0, sizeof(ifr));
+	size_t n = strnlen(l->iface, sizeof(ifr.ifr_name));
+	if (n == sizeof(ifr.ifr_name)) {
+		close(fd);
+		return -1; /* no interface has so long a name */
+	}
+	memcpy(ifr.ifr_name, l->iface, n);
+	int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	int e = errno;
+	close(fd);
+	if (rc < 0)
+		return e == ENODEV || e == ENXIO ? -1 : 1;
+	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING) ? 1 : 0;
+}
+
+void capture_live_suspend(struct capture_live *l)
+{
+	if (l->p)
+		close_handle(l);
 }
 
 void capture_live_close(struct capture_live *l)

@@ -15,6 +15,7 @@
 /* packets can sit in the ring for a block timeout before we see them: time moved by the
  * wall clock stays this far behind it, so they do not arrive "from the past" */
 #define IDLE_LAG_US 1000000u
+#define LINK_CHECK_MS 1000
 
 static uint64_t wall_us(void)
 {
@@ -88,7 +89,7 @@ void live_run(struct pipeline *p, struct capture_live *cap, const char *iface,
 	char err[1024];
 	uint64_t now = mono_ms();
 	uint64_t last_packet = now, next_health = now + (uint64_t)cfg->health_interval_s * 1000;
-	uint64_t next_reopen = 0, backoff = 0;
+	uint64_t next_reopen = 0, backoff = 0, next_link_check = 0;
 	bool idle_told = false, failed_told = false;
 	struct capture_live_counters prev;
 
@@ -96,7 +97,13 @@ void live_run(struct pipeline *p, struct capture_live *cap, const char *iface,
 	while (!flags->stop) {
 		if (!capture_live_is_open(cap)) {
 			if (now >= next_reopen) {
-				enum capture_live_status s = capture_live_reopen(cap, err, sizeof(err));
+				int link = capture_live_link_state(cap);
+				enum capture_live_status s =
+					link == 1 ? capture_live_reopen(cap, err, sizeof(err))
+						  : CAPTURE_LIVE_GONE;
+				if (link != 1)
+					snprintf(err, sizeof(err), "%s: %s", iface,
+						 link == 0 ? "the link is down" : "no such interface");
 				if (s == CAPTURE_LIVE_OK) {
 					struct health_event h;
 					st->reopens++;
@@ -145,6 +152,28 @@ void live_run(struct pipeline *p, struct capture_live *cap, const char *iface,
 				pipeline_health(p, &h);
 				backoff = REOPEN_MIN_MS / 2;
 				next_reopen = mono_ms() + REOPEN_MIN_MS;
+			} else if (n == 0 && mono_ms() >= next_link_check) {
+				/* libpcap reports a vanished interface, not a link gone down */
+				next_link_check = mono_ms() + LINK_CHECK_MS;
+				int link = capture_live_link_state(cap);
+				if (link != 1) {
+					struct health_event h;
+					st->lost++;
+					snprintf(err, sizeof(err), "%s: %s", iface,
+						 link == 0 ? "the link went down" : "the interface disappeared");
+					capture_live_suspend(cap);
+					log_msg(LOG_LEVEL_WARN,
+						"interface %s lost (%s); reopening it when it is up again",
+						iface, err);
+					event_counts(&h, cap, iface, "interface_lost");
+					h.detail = err;
+					snprintf(h.message, sizeof(h.message),
+						 "interface %s lost (%s); reopening it when it is up",
+						 iface, link == 0 ? "link down" : "gone");
+					pipeline_health(p, &h);
+					backoff = REOPEN_MIN_MS / 2;
+					next_reopen = mono_ms() + REOPEN_MIN_MS;
+				}
 			} else if (n > 0) {
 				last_packet = mono_ms();
 				if (idle_told) {
@@ -203,5 +232,13 @@ void live_run(struct pipeline *p, struct capture_live *cap, const char *iface,
 			hooks->print_stats(hooks->ctx, stderr);
 		}
 		output_flush(p->out);
+	}
+	/* stopping: what the kernel already holds is read first (a block is handed over
+	 * when full or after the block timeout), so nothing received goes uncounted */
+	for (int round = 0; round < 200 && capture_live_is_open(cap); round++) {
+		int n = capture_live_poll(cap, (int)cfg->capture_timeout_ms + 100, pipeline_packet,
+					  p, NULL, err, sizeof(err));
+		if (n <= 0)
+			break;
 	}
 }
