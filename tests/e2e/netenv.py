@@ -360,9 +360,10 @@ def parse_stats_text(text):
 class LiveEgressd:
     """egressd -i IFACE ... inside a NetNS; stdout/stderr in workdir/TAG.stdout|stderr."""
 
-    def __init__(self, ns, args, workdir, tag="live", iface=RX):
+    def __init__(self, ns, args, workdir, tag="live", iface=RX, binary=None, prefix=()):
         self.ns, self.iface = ns, iface
-        self.args = [fc.EGRESSD] + list(args)
+        self.binary = binary or fc.EGRESSD
+        self.args = list(prefix) + [self.binary] + list(args)
         self.out_path = os.path.join(workdir, tag + ".stdout")
         self.err_path = os.path.join(workdir, tag + ".stderr")
         with open(self.out_path, "wb") as o, open(self.err_path, "wb") as e:
@@ -401,7 +402,7 @@ class LiveEgressd:
     def is_egressd(self):
         """True once `ip netns exec` has exec'd egressd under this pid."""
         try:
-            return os.path.realpath(f"/proc/{self.pid}/exe") == os.path.realpath(fc.EGRESSD)
+            return os.path.realpath(f"/proc/{self.pid}/exe") == os.path.realpath(self.binary)
         except OSError:
             return False
 

@@ -49,6 +49,7 @@ import collections
 import datetime
 import json
 import os
+import subprocess
 import pwd
 import random
 import shutil
@@ -692,6 +693,43 @@ def test_privilege_drop(ns, tmp_path, nobody_dir):
     assert [json.loads(x) for x in lines] == e.docs()
     for path in (out, base):
         assert os.stat(path).st_uid == nobody.pw_uid, path
+
+
+def test_file_capabilities_without_root(ns, tmp_path, nobody_dir):
+    """README: `setcap cap_net_raw,cap_net_admin+ep` on the binary, then an ordinary user
+    captures; egressd keeps only those two capabilities and sets no_new_privs."""
+    setcap, setpriv = shutil.which("setcap"), shutil.which("setpriv")
+    assert setcap and setpriv, "setcap (libcap2-bin) and setpriv (util-linux) are needed"
+    bindir = tempfile.mkdtemp(prefix="egr-bin-", dir="/tmp")
+    try:
+        os.chmod(bindir, 0o755)
+        binary = os.path.join(bindir, "egressd")
+        shutil.copy(fc.EGRESSD, binary)
+        os.chmod(binary, 0o755)
+        subprocess.run([setcap, "cap_net_raw,cap_net_admin+ep", binary], check=True)
+        out = os.path.join(nobody_dir, "alerts.json")
+        cfg = os.path.join(nobody_dir, "sensor.yaml")   # nobody must read it
+        with open(cfg, "w") as f:
+            f.write(CONFIG + f"lists: {fc.ROOT}/rules/lists\nrules: [{fc.ROOT}/rules/*.yaml]\n")
+        os.chmod(cfg, 0o644)
+        one, _ = N.generate(str(tmp_path), "one", paste_steps("10.0.0.33"))
+        e = N.LiveEgressd(ns, ["-i", N.RX, "-C", cfg, "--stats", "-o", "stdout",
+                               "-o", "file:" + out], str(tmp_path), tag="setcap",
+                          binary=binary,
+                          prefix=[setpriv, "--reuid=nobody", "--regid=nogroup",
+                                  "--clear-groups"])
+        e.wait_ready()
+        s = e.proc_status()
+        assert s["Uid"].split()[0] != "0", s["Uid"]
+        for field in ("CapEff", "CapPrm", "CapAmb", "CapInh"):
+            assert _caps(s, field) & ~ALLOWED_CAPS == 0, f"{field} {s[field]}"
+        assert _caps(s, "CapEff") & (1 << CAP_NET_RAW), s["CapEff"]
+        assert s["NoNewPrivs"] == "1", s["NoNewPrivs"]
+        e.replay(one, *RATE)
+        assert e.wait_alert(paste_alert("10.0.0.33")), "no alert as an ordinary user"
+        stop(e)
+    finally:
+        shutil.rmtree(bindir, ignore_errors=True)
 
 
 def test_privilege_drop_unknown_user(ns, tmp_path):
