@@ -664,7 +664,11 @@ void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended)
 			df->out_side = f->init; /* "any" direction rules: the initiator sends */
 		}
 	}
-	if (ended || f->ip_bytes[df->out_side] - df->given_out >= d->cfg.checkpoint_bytes)
+	/* a flow whose sender carried no payload (a SYN, a scan probe, a refused
+	 * connection) moves no data: it is left out of the windows, which keeps a SYN
+	 * flood from churning them */
+	if ((ended && f->payload_bytes[df->out_side] > 0) ||
+	    f->ip_bytes[df->out_side] - df->given_out >= d->cfg.checkpoint_bytes)
 		evaluate(d, f, df, now_us);
 	if (ended) {
 		names_unref(d->names, df->regdom);
