@@ -70,6 +70,16 @@ asan: build/asan/egressd $(AUNIT_BIN)
 check:
 	tools/check-includes
 
+# Performance benchmark: floor, egressd and the installed peers on three generated
+# captures (cached in build/bench); targets and figures in tests/bench/README.md.
+.PHONY: bench
+bench: build/egressd build/bench/floor
+	$(PYTHON) tests/bench/run-bench
+
+build/bench/floor: tests/bench/floor.c
+	@mkdir -p build/bench
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $< $(shell pkg-config --cflags --libs libpcap)
+
 deps:
 	tools/install-deps
 

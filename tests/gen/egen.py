@@ -1501,6 +1501,501 @@ def builtin_steps(name, packets=100000):
 
 
 # --------------------------------------------------------------------------
+# benchmark captures: a dedicated fast path (make bench)
+# --------------------------------------------------------------------------
+#
+# `make bench` needs millions of packets in a couple of minutes, so these three
+# captures bypass the Scenario plumbing that the step-based scenarios use (address
+# parsing, a 5-tuple registry, a generator chain per conversation merged by
+# heapq.merge, a Flow object kept per flow for the truth file). They build frames with
+# the same per-direction templates (_Half4/_Half6: precomputed L2 prefix and
+# checksum constants, one struct.pack per frame, checksums summed as integers) and
+# the same TCP conversation engine (Scenario._tcp_conv), keep 5-tuples unique by
+# construction (so no flow key is ever reused, within or after any timeout), and
+# order the frames with one bounded heap: conversations are generated in order of
+# their start time and the frames older than the next start are written out.
+# Their truth file is a summary: counts of flows and packets, not one entry a flow.
+
+BENCH_SCENARIOS = {
+    "bench-mix": "realistic mix, ~2.5M packets / ~280k flows over 3 min: TLS (varied SNI), "
+                 "HTTP, DNS, QUIC-like UDP/443, unanswered SYNs, elephants; ~15% IPv6",
+    "bench-flows1m": "1M TCP connections open at once (handshake + request/response, no FIN) "
+                     "within 60 s: 4M packets",
+    "bench-synflood": "1M spoofed SYNs to one server in 4 s, with a 30 MB TLS upload to "
+                      "www.dropbox.com from 10.0.0.5 in the middle",
+}
+
+# First octets of public IPv4 space used for synthetic external addresses.
+_PUBLIC_OCTETS = (23, 31, 37, 45, 52, 62, 77, 81, 91, 103, 104, 109, 142, 151, 157, 176,
+                  178, 185, 188, 193, 195, 199, 212, 217)
+
+
+class _BenchFlowStub:
+    """What the frame builders touch on a flow besides the counters."""
+    __slots__ = ("first", "last")
+
+    def __init__(self):
+        self.first = None
+        self.last = None
+
+
+class _OrderedWriter(PcapWriter):
+    """PcapWriter that takes frames out of order, within a horizon: push() frames
+    in any order, release(t) writes (in time order) every frame older than t.
+    The caller guarantees that nothing older than t is pushed afterwards."""
+
+    def __init__(self, path, snaplen=65535):
+        super().__init__(path, linktype=1, snaplen=snaplen, chunk=4 << 20)
+        self._heap = []
+        self._n = 0
+
+    def push_iter(self, it):
+        heap = self._heap
+        push = heapq.heappush
+        n = self._n
+        for ts, frame in it:
+            push(heap, (ts, n, frame))
+            n += 1
+        self._n = n
+
+    def release(self, t):
+        heap = self._heap
+        if not heap or heap[0][0] >= t:
+            return
+        pop = heapq.heappop
+        out = []
+        while heap and heap[0][0] < t:
+            ts, _, frame = pop(heap)
+            out.append((ts, frame))
+        self.write_many(out)
+
+    def close(self):
+        self.release(float("inf"))
+        super().close()
+
+
+class _BenchTruth:
+    """Summary truth: flows and packets by kind, IP version counts."""
+
+    def __init__(self, name, seed, start_us, snaplen):
+        self.name, self.seed, self.start_us, self.snaplen = name, seed, start_us, snaplen
+        self.kinds = {}       # kind -> [flows, c2s counters, s2c counters]
+        self.v = {4: 0, 6: 0}
+
+    def kind(self, kind):
+        k = self.kinds.get(kind)
+        if k is None:
+            k = self.kinds[kind] = [0, [0, 0, 0], [0, 0, 0]]
+        return k
+
+    def doc(self, packets, wire_bytes, first_us, last_us, extra=None):
+        flows = sum(k[0] for k in self.kinds.values())
+        d = {
+            "generator": "egen", "format": 1, "summary": True, "scenario": self.name,
+            "seed": self.seed, "start_us": self.start_us, "snaplen": self.snaplen,
+            "packets": packets, "flow_count": flows,
+            "flows_by_ip_version": {"4": self.v[4], "6": self.v[6]},
+            "wire_bytes": wire_bytes,
+            "mean_frame_bytes": round(wire_bytes / packets, 1) if packets else 0,
+            "first_us": first_us, "last_us": last_us,
+            "flows_by_kind": {},
+            "timeouts_note": "every 5-tuple is used by one flow only; no flow is idle for "
+                             "60 s or longer between two of its packets",
+        }
+        for name in sorted(self.kinds):
+            n, c, s = self.kinds[name]
+            d["flows_by_kind"][name] = {"flows": n, "packets": c[0] + s[0],
+                                        "ip_bytes": c[1] + s[1], "payload_bytes": c[2] + s[2]}
+        if extra:
+            d.update(extra)
+        return d
+
+
+def _bench_halves(truth, kind, proto, cpk, spk, cport, sport, v6, ipid_c, ipid_s):
+    """Both direction builders of a new flow (counted in the truth under kind)."""
+    k = truth.kind(kind)
+    k[0] += 1
+    truth.v[6 if v6 else 4] += 1
+    stub = _BenchFlowStub()
+    H = _Half6 if v6 else _Half4
+    hc = H(stub, k[1], cpk, spk, proto, cport, sport, None, 64, ipid_c, True)
+    hs = H(stub, k[2], spk, cpk, proto, sport, cport, None, 55, ipid_s, False)
+    return hc, hs
+
+
+def _ext4(rng):
+    """A random public-looking IPv4 address (packed)."""
+    return bytes((rng.choice(_PUBLIC_OCTETS), rng.randrange(256), rng.randrange(256),
+                  rng.randrange(1, 255)))
+
+
+def _host4(net, i):
+    """The i-th internal host of 10.<net>.0.0/10-ish: last octet 1..254, distinct for
+    distinct i (packed)."""
+    a, b = divmod(i, 254)
+    return bytes((10, net + (a >> 8), a & 0xFF, b + 1))
+
+
+def _syn_opts(mss):
+    return struct.pack("!BBH", 2, 4, mss) + _SYN_OPTS_TAIL
+
+
+def _write_truth(truth_path, doc):
+    if truth_path:
+        with open(truth_path, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+
+
+class _WireCount:
+    """Wraps a writer's write_many to total the frame bytes and note the first and
+    last timestamps."""
+
+    def __init__(self, w):
+        self.bytes = 0
+        self.first = None
+        self.last = None
+        inner = w.write_many
+        w.write_many = lambda packets: inner(self._tally(packets))
+
+    def _tally(self, packets):
+        n = 0
+        ts = None
+        for ts, frame in packets:
+            if self.first is None:
+                self.first = ts
+            n += len(frame)
+            yield ts, frame
+        if ts is not None:
+            self.last = ts
+        self.bytes += n
+
+
+def bench_mix(path, truth_path=None, seed=1, scale=1.0, snaplen=65535):
+    """bench-mix: ~280k flows (x scale), ~2.5M packets, mean frame ~500 bytes, flow
+    starts spread uniformly over 180 s of packet time (plus a few elephants).
+    Returns the number of records."""
+    sc = Scenario(seed=seed)             # filler buffer, TCP engine, rng
+    rng = sc.rng
+    t0 = sc.start_us
+    span = 180 * 1000000
+    nflows = max(int(280000 * scale), 20)
+    truth = _BenchTruth("bench-mix", seed, t0, snaplen)
+
+    # Internal clients (v4 and v6) with a per-client port counter: a client never
+    # reuses a port, so every 5-tuple in the capture is distinct.
+    nclients = max(int(4000 * scale), 8)
+    c4 = [_host4(1, i) for i in range(nclients)]
+    c6 = [ipaddress.ip_address("fd00:1:%x::%x" % (i >> 12, (i & 0xFFF) + 1)).packed
+          for i in range(nclients)]
+    next_port = [rng.randrange(32768, 45000) for _ in range(nclients)]
+
+    def port(ci):
+        p = next_port[ci]
+        next_port[ci] = p + 1 if p < 60999 else 32768
+        return p
+
+    resolver4 = bytes((10, 0, 0, 53))
+    resolver6 = ipaddress.ip_address("fd00::53").packed
+
+    # Names and the addresses they resolve to (DNS answers point where TLS/HTTP/QUIC go).
+    bases = ("google.com", "googleapis.com", "gstatic.com", "microsoft.com", "office.com",
+             "live.com", "apple.com", "icloud.com", "amazon.com", "amazonaws.com",
+             "cloudfront.net", "akamaihd.net", "fastly.net", "facebook.com", "fbcdn.net",
+             "slack.com", "zoom.us", "github.com", "githubusercontent.com", "wikipedia.org",
+             "cdn.example.net", "example.org", "salesforce.com", "atlassian.net",
+             "windowsupdate.com", "digicert.com", "linkedin.com", "twimg.com",
+             "doubleclick.net", "cloudflare.com")
+    prefixes = ("www", "api", "cdn", "static", "img", "login", "mail", "edge", "s", "assets")
+    nnames = max(int(6000 * scale), 50)
+    names = []
+    for i in range(nnames):
+        base = bases[i % len(bases)]
+        pre = prefixes[(i // len(bases)) % len(prefixes)]
+        n = i // (len(bases) * len(prefixes))
+        name = "%s%s.%s" % (pre, n if n else "", base)
+        a4 = _ext4(rng)
+        a6 = ipaddress.ip_address("2001:db8:%x:%x::%x" % (i >> 8, i & 0xFF,
+                                                          rng.randrange(1, 0xFFFF))).packed
+        names.append((name, a4, a6))
+    # Zipf-like popularity: name index = int(n * u^3) favours the first names.
+    def pick_name():
+        return names[int(nnames * rng.random() ** 3)]
+
+    kinds = (("dns", 0.40), ("tls", 0.26), ("syn", 0.17), ("http", 0.09), ("quic", 0.08))
+    cum = []
+    acc = 0.0
+    for k, w in kinds:
+        acc += w
+        cum.append((acc, k))
+
+    starts = sorted(rng.randrange(span) for _ in range(nflows))
+    # Elephants: three TLS downloads of 30 MB and one 15 MB upload, 200 Mbit/s.
+    elephants = {int(nflows * f): (kind, size) for f, kind, size in (
+        (0.12, "down", 30 * 10**6), (0.40, "up", 15 * 10**6), (0.63, "down", 30 * 10**6),
+        (0.85, "down", 30 * 10**6))}
+    w = _OrderedWriter(path, snaplen)
+    wc = _WireCount(w)
+    mss4, mss6 = _syn_opts(1460), _syn_opts(1440)
+    alpn = ["h2", "http/1.1"]
+    fin_pieces = [b"\x14\x03\x03\x00\x01\x01"] + _tls_app_pieces(53)
+    tcp_conv = sc._tcp_conv
+    dns_cache = {}
+
+    def dns_msgs(name, qtype, ans):
+        key = (name, qtype)
+        m = dns_cache.get(key)
+        if m is None:
+            ans = str(ipaddress.ip_address(ans))
+            m = dns_cache[key] = (dns_message(0, name, qtype),
+                                  dns_message(0, name, qtype, True, [ans], 300))
+        return m
+
+    for i, t in enumerate(starts):
+        t += t0
+        w.release(t)
+        u = rng.random()
+        kind = next(k for c, k in cum if u < c or c == acc)
+        v6 = rng.random() < 0.15
+        ci = rng.randrange(nclients)
+        cpk = c6[ci] if v6 else c4[ci]
+        rtt = rng.randrange(8000, 120000)
+        ele = elephants.get(i)
+        if ele is not None:
+            name, a4, a6 = names[i % 7]
+            hc, hs = _bench_halves(truth, "tls-elephant", PROTO_TCP, cpk, a6 if v6 else a4,
+                                   port(ci), 443, v6, rng.randrange(0x10000),
+                                   rng.randrange(0x10000))
+            up, down = (2000, ele[1]) if ele[0] == "down" else (ele[1], 4000)
+            up, down = max(int(up * scale), 2000), max(int(down * scale), 4000)
+            turns = [("c", tls_client_hello(name, alpn, rng)),
+                     ("s", [tls_server_hello(rng)] + _tls_app_pieces(2800)),
+                     ("c", fin_pieces + _tls_app_pieces(up)),
+                     ("s", _tls_app_pieces(down))]
+            w.push_iter(tcp_conv(_BenchFlowStub(), hc, hs, turns, t, 1440 if v6 else 1460,
+                                 True, "fin", "client", 2, rtt / 1e6, 200e6))
+            continue
+        if kind == "dns":
+            name, a4, a6 = pick_name()
+            qtype = "AAAA" if (v6 or rng.random() < 0.3) else "A"
+            q, r = dns_msgs(name, qtype, a6 if qtype == "AAAA" else a4)
+            txid = struct.pack("!H", rng.randrange(0x10000))
+            q, r = txid + q[2:], txid + r[2:]
+            hc, hs = _bench_halves(truth, "dns", PROTO_UDP, cpk, resolver6 if v6 else resolver4,
+                                   port(ci), 53, v6, rng.randrange(0x10000),
+                                   rng.randrange(0x10000))
+            w.push_iter(hc.udp(t, q, _padval(q)))
+            tr = t + rng.randrange(300, 30000)
+            w.push_iter(hs.udp(tr, r, _padval(r)))
+        elif kind == "syn":
+            spk = (ipaddress.ip_address("2001:db8:dead:%x::%x" % (rng.randrange(4096),
+                                                                 rng.randrange(1, 65535))).packed
+                   if v6 else _ext4(rng))
+            dport = rng.choice((443, 443, 80, 22, 3389, 445, 8080, 23))
+            hc, hs = _bench_halves(truth, "syn-only", PROTO_TCP, cpk, spk, port(ci), dport, v6,
+                                   rng.randrange(0x10000), 0)
+            seq = rng.getrandbits(32)
+            opts = mss6 if v6 else mss4
+            tries = rng.choice((1, 1, 2, 3))
+            for k in range(tries):          # the SYN and its retransmissions (1 s, 3 s)
+                ts = t + (0, 1000000, 3000000)[k]
+                w.push_iter(((ts, hc.tcp(ts, seq, 0, SYN, b"", 0, opts)),))
+        elif kind == "quic":
+            name, a4, a6 = pick_name()
+            hc, hs = _bench_halves(truth, "quic", PROTO_UDP, cpk, a6 if v6 else a4, port(ci),
+                                   443, v6, rng.randrange(0x10000), rng.randrange(0x10000))
+            nrt = rng.choice((2, 3, 3, 4, 6))
+            ts = t
+            for k in range(nrt):
+                size = 1200 if k == 0 else rng.randrange(40, 400)
+                p = sc._filler_bytes(size)
+                w.push_iter(hc.udp(ts, p, _padval(p)))
+                ts += rtt // 2 if k == 0 else 300
+                size = 1200 if k == 0 else rng.randrange(40, 800)
+                p = sc._filler_bytes(size)
+                w.push_iter(hs.udp(ts, p, _padval(p)))
+                ts += rtt // 2
+        else:
+            name, a4, a6 = pick_name()
+            r = rng.random()
+            if kind == "tls":
+                up = rng.randrange(200, 1500)
+                down = (rng.randrange(100, 2500) if r < 0.6 else
+                        rng.randrange(2500, 8000) if r < 0.9 else
+                        rng.randrange(8000, 30000) if r < 0.985 else
+                        rng.randrange(30000, 150000))
+                turns = [("c", tls_client_hello(name, alpn, rng)),
+                         ("s", [tls_server_hello(rng)] + _tls_app_pieces(rng.choice(
+                             (2800, 3600, 4500)))),
+                         ("c", fin_pieces + _tls_app_pieces(up)),
+                         ("s", _tls_app_pieces(down))]
+                dport = 443
+            else:
+                resp = (rng.randrange(200, 3000) if r < 0.7 else rng.randrange(3000, 20000))
+                post = rng.random() < 0.15
+                body = rng.randrange(200, 5000) if post else 0
+                req = ("%s /%s/%d HTTP/1.1\r\nHost: %s\r\nUser-Agent: egen/1.0\r\n"
+                       "Accept: */*\r\n" % ("POST" if post else "GET",
+                                            rng.choice(("api", "img", "static", "v1")),
+                                            rng.randrange(100000), name))
+                if post:
+                    req += ("Content-Type: application/octet-stream\r\nContent-Length: %d\r\n"
+                            % body)
+                req += "Connection: close\r\n\r\n"
+                hdr = ("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: "
+                       "application/octet-stream\r\nContent-Length: %d\r\nConnection: close"
+                       "\r\n\r\n" % resp)
+                turns = [("c", [req.encode("ascii")] + ([body] if body else [])),
+                         ("s", [hdr.encode("ascii"), resp])]
+                dport = 80
+            hc, hs = _bench_halves(truth, kind, PROTO_TCP, cpk, a6 if v6 else a4, port(ci),
+                                   dport, v6, rng.randrange(0x10000), rng.randrange(0x10000))
+            w.push_iter(tcp_conv(_BenchFlowStub(), hc, hs, turns, t, 1440 if v6 else 1460,
+                                 True, "fin", "client", rng.choice((1, 2)), rtt / 1e6, 100e6))
+    w.close()
+    _write_truth(truth_path, truth.doc(w.count, wc.bytes, wc.first, wc.last))
+    return w.count
+
+
+def bench_flows1m(path, truth_path=None, seed=1, scale=1.0, snaplen=65535):
+    """bench-flows1m: 1M (x scale) TCP connections, all open at the end of the capture:
+    SYN, SYN-ACK, ACK carrying the request, the response; no FIN, no RST. Starts are
+    spread evenly over 55 s of packet time (so no flow is idle for 60 s or more, let
+    alone the 5 min TCP timeout). 70% HTTP (Host from 2000 names), 30% TLS (SNI)."""
+    rng = random.Random(seed)
+    t0 = BASE_TS_US
+    n = max(int(1000000 * scale), 10)
+    span = 55 * 1000000
+    truth = _BenchTruth("bench-flows1m", seed, t0, snaplen)
+    nhosts = max(int(40000 * scale), 4)
+    nservers = max(int(200000 * scale), 4)
+    servers = [_ext4(rng) for _ in range(nservers)]
+    hosts = [_host4(64, h) for h in range(nhosts)]
+    reqs = []
+    for k in range(2000):
+        p = ("GET /o/%d HTTP/1.1\r\nHost: s%d.example-%d.com\r\nUser-Agent: egen/1.0\r\n"
+             "Accept: */*\r\n\r\n" % (k * 7919 % 100000, k, k % 97)).encode("ascii")
+        reqs.append((p, _padval(p)))
+    resp = b"HTTP/1.1 204 No Content\r\nServer: nginx\r\nConnection: keep-alive\r\n\r\n"
+    resp_v = _padval(resp)
+    hellos = []
+    for k in range(256):
+        p = tls_client_hello("app%d.svc-%d.example.net" % (k, k % 31), ["h2", "http/1.1"], rng)
+        hellos.append((p, _padval(p)))
+    shellos = []
+    for k in range(16):
+        p = tls_server_hello(rng)
+        shellos.append((p, _padval(p)))
+    opts = _syn_opts(1460)
+    k_http, k_tls = truth.kind("http"), truth.kind("tls")
+    w = _OrderedWriter(path, snaplen)
+    wc = _WireCount(w)
+    push = heapq.heappush
+    heap = w._heap
+    seqn = 0
+    stub = _BenchFlowStub()
+    rand32 = rng.getrandbits
+    for i in range(n):
+        t = t0 + i * span // n
+        w.release(t)
+        h = i % nhosts
+        cpk = hosts[h]
+        # (client, port) is unique: port is injective in i // nhosts (< 28232 of them).
+        cport = 32768 + ((i // nhosts) * 1117 + h * 31) % 28232
+        spk = servers[(i * 7 + h) % nservers]
+        tls = (i % 10) < 3
+        kd = k_tls if tls else k_http
+        kd[0] += 1
+        truth.v[4] += 1
+        dport = 443 if tls else 80
+        hc = _Half4(stub, kd[1], cpk, spk, PROTO_TCP, cport, dport, None, 64, i & 0xFFFF, True)
+        hs = _Half4(stub, kd[2], spk, cpk, PROTO_TCP, dport, cport, None, 55, (i * 3) & 0xFFFF,
+                    False)
+        rtt = 8000 + (i * 2654435761 >> 7) % 110000
+        a, b = rand32(32), rand32(32)
+        if tls:
+            q, qv = hellos[i & 0xFF]
+            r, rv = shellos[i & 0xF]
+        else:
+            q, qv = reqs[(i * 13) % 2000]
+            r, rv = resp, resp_v
+        a1 = (a + 1) & 0xFFFFFFFF
+        b1 = (b + 1) & 0xFFFFFFFF
+        t2 = t + rtt
+        t3 = t2 + 60
+        t4 = t3 + rtt + 40
+        push(heap, (t, seqn, hc.tcp(t, a, 0, SYN, b"", 0, opts)))
+        push(heap, (t2, seqn + 1, hs.tcp(t2, b, a1, SYN | ACK, b"", 0, opts)))
+        push(heap, (t3, seqn + 2, hc.tcp(t3, a1, b1, PSH | ACK, q, qv)))
+        push(heap, (t4, seqn + 3, hs.tcp(t4, b1, (a1 + len(q)) & 0xFFFFFFFF, PSH | ACK, r, rv)))
+        seqn += 4
+    w._n = seqn
+    w.close()
+    _write_truth(truth_path, truth.doc(w.count, wc.bytes, wc.first, wc.last,
+                                       {"concurrent_flows_at_end": n}))
+    return w.count
+
+
+def bench_synflood(path, truth_path=None, seed=1, scale=1.0, snaplen=65535):
+    """bench-synflood: 1M (x scale) SYNs from distinct spoofed external sources to
+    10.0.0.80:443 over 4 s, unanswered (each its own flow), and in the middle (from
+    1.5 s) a DNS lookup of www.dropbox.com and a 30 MB TLS upload to it from 10.0.0.5
+    (egressd's t1567 cloud-storage alert)."""
+    rng = random.Random(seed)
+    t0 = BASE_TS_US
+    n = max(int(1000000 * scale), 10)
+    span = 4 * 1000000
+    truth = _BenchTruth("bench-synflood", seed, t0, snaplen)
+    # The exfiltration: the ordinary Scenario machinery (its own flows in its truth).
+    sc = Scenario(seed=seed, start=t0)
+    sc.dns_query("10.0.0.5", "10.0.0.53", "www.dropbox.com", answers=["162.125.1.18"],
+                 at="1500ms")
+    sc.tls_session("10.0.0.5", "162.125.1.18", "www.dropbox.com", upload_bytes=30 * 10**6,
+                   download_bytes=4000, at="+2ms", rtt="15ms", bandwidth=400e6)
+    server = bytes((10, 0, 0, 80))
+    k_syn = truth.kind("syn-flood")
+    opts = _syn_opts(1460)
+    stub = _BenchFlowStub()
+    st = k_syn[1]
+    rand32 = rng.getrandbits
+    nocts = len(_PUBLIC_OCTETS)
+
+    def syns():
+        for i in range(n):
+            t = t0 + i * span // n
+            # Distinct sources: a bijection of i over 28 bits (odd multiplier), spread
+            # over public /8s (16 of them x 2^24 addresses).
+            p = (i * 0x9E3779B1) & 0xFFFFFFF
+            o = _PUBLIC_OCTETS[(p >> 24) % nocts]
+            src = bytes((o, (p >> 16) & 0xFF, (p >> 8) & 0xFF, p & 0xFF))
+            h = _Half4(stub, st, src, server, PROTO_TCP, 1024 + rand32(16) % 64000, 443, None,
+                       rng.randrange(40, 128), i & 0xFFFF, False)
+            yield t, h.tcp(t, rand32(32), 0, SYN, b"", 0, opts)
+
+    k_syn[0] = n
+    truth.v[4] += n
+    with PcapWriter(path, linktype=1, snaplen=snaplen, chunk=4 << 20) as w:
+        wc = _WireCount(w)
+        w.write_many(heapq.merge(syns(), sc.packets(), key=operator.itemgetter(0)))
+    for f in sc.flows:
+        k = truth.kind("exfil-" + f.kind)
+        k[0] += 1
+        truth.v[f.ipver] += 1
+        for a, b in ((k[1], f.c2s), (k[2], f.s2c)):
+            for j in range(3):
+                a[j] += b[j]
+    _write_truth(truth_path, truth.doc(w.count, wc.bytes, wc.first, wc.last, {
+        "exfil": {"client": "10.0.0.5", "server": "162.125.1.18", "sni": "www.dropbox.com",
+                  "upload_bytes": 30 * 10**6,
+                  "expected_alert_rule": "t1567.002-cloud-storage-new"}}))
+    return w.count
+
+
+_BENCH_FUNCS = {"bench-mix": bench_mix, "bench-flows1m": bench_flows1m,
+                "bench-synflood": bench_synflood}
+
+
+# --------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------
 
@@ -1514,6 +2009,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, help="random seed (default 1, or the file's 'seed')")
     ap.add_argument("--packets", type=int, default=100000,
                     help="approximate packet count for --scenario bench")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="size factor for the bench-* scenarios (flows, packets)")
     ap.add_argument("--list", action="store_true", help="list built-in scenarios")
     args = ap.parse_args(argv)
 
@@ -1521,6 +2018,8 @@ def main(argv=None):
         for name, d in BUILTIN_SCENARIOS.items():
             print("%-16s %s" % (name, d["doc"]))
         print("%-16s %s" % ("bench", "~--packets packets of mixed DNS/TLS/HTTP, interleaved"))
+        for name, doc in BENCH_SCENARIOS.items():
+            print("%-16s %s" % (name, doc))
         return 0
     if bool(args.scenario) == bool(args.scenario_file):
         ap.error("give exactly one of SCENARIO.json or --scenario NAME")
@@ -1528,6 +2027,13 @@ def main(argv=None):
         ap.error("-o/--output is required")
 
     snaplen = 65535
+    if args.scenario in _BENCH_FUNCS:
+        if args.scale <= 0:
+            ap.error("--scale must be positive")
+        _BENCH_FUNCS[args.scenario](args.output, args.truth, seed=1 if args.seed is None
+                                    else args.seed, scale=args.scale,
+                                    snaplen=snaplen if args.snaplen is None else args.snaplen)
+        return 0
     if args.scenario:
         if args.scenario != "bench" and args.scenario not in BUILTIN_SCENARIOS:
             ap.error("unknown scenario %r (try --list)" % args.scenario)
