@@ -619,6 +619,18 @@ static size_t send_batch(struct redis_sink *r, bool *healthy)
 	bool kept[BATCH_MAX];
 	size_t n = r->bn;
 	uint64_t run_seq0 = 0, run_ms = 0, run_idseq = 0, run_count = 0;
+
+	/* dedupe=id: a record that goes with '*' goes alone, and its reply (the stream's new
+	 * last id) moves our clock before any explicit id is given again; explicit ids given
+	 * in the same pipeline behind it could collide with the id Redis picks for it */
+	if (r->o.dedupe == REDIS_DEDUPE_ID) {
+		for (size_t i = 0; i < n; i++) {
+			if (r->b[i]->star && !r->b[i]->done) {
+				n = i == 0 ? 1 : i;
+				break;
+			}
+		}
+	}
 	bool run_open = true;
 
 	*healthy = true;
