@@ -7,6 +7,25 @@
 #include <string.h>
 
 #include "enrich.h"
+#include "siphash.h"
+
+/* What a name alone decides (registered domain, category, cloud tenant, allowlist),
+ * remembered per name: the same names come back in flow after flow and DNS query after
+ * query, and the Public Suffix List and the category lists cost far more than a lookup
+ * here. Direct-mapped; a slot holds the name itself, so a hit is exact. */
+#define NAME_CACHE_SLOTS 8192
+
+struct name_cache_slot {
+	uint64_t hash;
+	uint16_t len; /* 0: empty */
+	char name[ENRICH_NAME_MAX + 1];
+	struct enrich_result r; /* the name's part; address parts filled per call */
+};
+
+struct name_cache {
+	struct siphash_key key;
+	struct name_cache_slot slot[NAME_CACHE_SLOTS];
+};
 
 #define ENRICH_PER_CATEGORY 65536
 
@@ -20,6 +39,7 @@ struct enrich {
 	struct geoip *geo;
 	char lists_dir[256];
 	char warning[640];
+	struct name_cache *cache; /* NULL: no cache (out of memory) */
 };
 
 __attribute__((format(printf, 5, 6)))
@@ -53,6 +73,10 @@ struct enrich *enrich_create(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err + start, errlen - start, "out of memory\n");
 		return NULL;
 	}
+	/* calloc'd: pages are touched as slots fill; the cache is an optimisation only */
+	e->cache = calloc(1, sizeof(*e->cache));
+	if (e->cache)
+		siphash_key_random(&e->cache->key);
 	msg[0] = '\0';
 	e->psl = enrich_psl_open(msg, sizeof(msg));
 	if (!e->psl)
@@ -117,6 +141,7 @@ void enrich_destroy(struct enrich *e)
 {
 	if (!e)
 		return;
+	free(e->cache);
 	enrich_psl_close(e->psl);
 	if (e->cats_ok)
 		enrich_categories_free(&e->cats);
@@ -136,22 +161,40 @@ const char *enrich_lists_dir(const struct enrich *e)
 	return e->lists_dir;
 }
 
+static void by_name(const struct enrich *e, const char *name, size_t len,
+		    struct enrich_result *out)
+{
+	if (!enrich_registered_domain(e->psl, name, len, out->registered_domain,
+				      sizeof(out->registered_domain)))
+		out->registered_domain[0] = '\0';
+	out->category = enrich_category_of(&e->cats, name, len, NULL);
+	out->has_tenant = enrich_cloud_tenant(name, len, &out->tenant);
+	if (out->has_tenant)
+		out->own_tenant = tenant_set_contains(e->own, &out->tenant);
+	/* a provider on the allowlist does not cover its tenants: T1537 compares
+	 * tenants, so only the own-tenant list clears a tenant */
+	if (domain_set_match(e->allow, name, len) && (!out->has_tenant || out->own_tenant))
+		out->allowlisted = true;
+}
+
 void enrich_destination(const struct enrich *e, int family, const uint8_t addr[16],
 			const char *name, size_t len, struct enrich_result *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (len) {
-		if (!enrich_registered_domain(e->psl, name, len, out->registered_domain,
-					      sizeof(out->registered_domain)))
-			out->registered_domain[0] = '\0';
-		out->category = enrich_category_of(&e->cats, name, len, NULL);
-		out->has_tenant = enrich_cloud_tenant(name, len, &out->tenant);
-		if (out->has_tenant)
-			out->own_tenant = tenant_set_contains(e->own, &out->tenant);
-		/* a provider on the allowlist does not cover its tenants: T1537 compares
-		 * tenants, so only the own-tenant list clears a tenant */
-		if (domain_set_match(e->allow, name, len) && (!out->has_tenant || out->own_tenant))
-			out->allowlisted = true;
+	if (len && len <= ENRICH_NAME_MAX && e->cache) {
+		uint64_t h = siphash13(&e->cache->key, name, len);
+		struct name_cache_slot *sl = &e->cache->slot[h & (NAME_CACHE_SLOTS - 1)];
+		if (sl->len == len && sl->hash == h && memcmp(sl->name, name, len) == 0) {
+			*out = sl->r;
+		} else {
+			by_name(e, name, len, out);
+			sl->hash = h;
+			sl->len = (uint16_t)len;
+			memcpy(sl->name, name, len);
+			sl->r = *out;
+		}
+	} else if (len) {
+		by_name(e, name, len, out);
 	}
 	if (netset_contains(&e->allow_cidrs, family, addr))
 		out->allowlisted = true;

@@ -350,12 +350,29 @@ void flow_account(struct flow *f, int side, uint64_t pkts, uint64_t ip_bytes,
 	f->payload_bytes[side] += payload_bytes;
 }
 
+/* The keyed hash of a flow key. IPv4 keys are hashed in a packed 16-byte form (the
+ * 24 zero bytes of their address fields would only cost SipHash rounds). */
+static inline uint64_t key_hash(const struct flow_table *ft, const struct flow_key *k)
+{
+	if (k->family == 4) {
+		uint8_t b[16];
+		memcpy(b, k->addr[0], 4);
+		memcpy(b + 4, k->addr[1], 4);
+		memcpy(b + 8, k->port, 4);
+		memcpy(b + 12, &k->vlan, 2);
+		b[14] = k->proto;
+		b[15] = k->family;
+		return siphash13(&ft->key, b, sizeof(b));
+	}
+	return siphash13(&ft->key, k, sizeof(*k));
+}
+
 struct flow *flow_table_update(struct flow_table *ft, const struct pkt_layer *l,
 			       uint64_t ts_us, int *side_out, bool *created)
 {
 	struct flow_key k;
 	int side = flow_key_from_layer(l, &k);
-	uint64_t h64 = siphash13(&ft->key, &k, sizeof(k));
+	uint64_t h64 = key_hash(ft, &k);
 	uint32_t hash = (uint32_t)h64;
 	uint32_t tag = hash;
 	uint32_t pos = hash & ft->mask;
