@@ -4,6 +4,7 @@
 #   make asan       build/asan/egressd and the tests under AddressSanitizer + UBSan
 #   make deps       install the Debian 12 packages needed to build and test (apt-get)
 #   make check      style checks (include order between pipeline stages)
+#   make bench      the performance benchmark against libpcap's floor and the peers
 
 PKGS      := libpcap yaml-0.1 libmaxminddb hiredis libpsl libcrypto libcap-ng
 CC        ?= cc
