@@ -221,6 +221,19 @@ def slow_run(procs, env, tmp_path, redis_spec, extra=(), tag="egressd", cfg=None
     return e, f, ref
 
 
+def finish_and_check(e, f, r, env, ref):
+    """End the feed, wait for exit 0; the file holds the run's alerts, the stream holds
+    exactly them, nothing was dropped. Returns the --stats counters."""
+    f.finish()
+    assert e.wait(60) == 0, e.stderr()
+    lines = R.file_lines(ref)
+    assert lines == env["ref"]
+    check_stream(r.entries(), lines)
+    st = e.stats()
+    assert st.get("output.redis.dropped") == 0
+    return st
+
+
 def fast_run(procs, env, tmp_path, outputs, extra=(), environ=None, tag="egressd",
              pcap=None, cfg=None):
     ref = str(tmp_path / (tag + ".json"))
@@ -387,13 +400,7 @@ def test_redis_kill9_and_restart(env, redis_srv, procs, tmp_path, keep):
     r.kill9()
     f.wait_chunks(8, timeout=10)    # ~3 s later, five chunks of alerts made meanwhile
     r.restart()
-    f.finish()
-    assert e.wait(60) == 0, e.stderr()
-    lines = R.file_lines(ref)
-    assert lines == env["ref"]
-    check_stream(r.entries(), lines)
-    st = e.stats()
-    assert st.get("output.redis.dropped") == 0
+    st = finish_and_check(e, f, r, env, ref)
     assert st.get("output.redis.reconnects", 0) >= 1, st
     assert st.get("output.redis.spool.pending") == 0, st
     assert st.get("output.redis.errors.io", 0) >= 1, st
@@ -421,13 +428,7 @@ def test_redis_sigstop_beyond_timeout(env, redis_srv, procs, tmp_path, keep):
         f.wait_chunks(8, timeout=10)     # ~3 s, six times the timeout
     finally:
         r.cont()
-    f.finish()
-    assert e.wait(60) == 0, e.stderr()
-    lines = R.file_lines(ref)
-    assert lines == env["ref"]
-    check_stream(r.entries(), lines)
-    st = e.stats()
-    assert st.get("output.redis.dropped") == 0
+    st = finish_and_check(e, f, r, env, ref)
     assert st.get("output.redis.retried", 0) >= 1, st
     assert st.get("output.redis.errors.timeout", 0) >= 1, st
 
