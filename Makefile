@@ -40,6 +40,16 @@ all: build/egressd
 build/egressd: $(OBJ)
 	$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+# The objects that write the version (observer.version, --version) are rebuilt when it
+# changes: build/version holds the last one built, rewritten only when it differs.
+VERSIONED := main pipeline detect output-flow
+$(VERSIONED:%=build/obj/%.o) $(VERSIONED:%=build/asan/obj/%.o): build/version
+build/version: FORCE
+	@mkdir -p build
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+FORCE:
+.PHONY: FORCE
+
 build/obj/%.o: sensor/%.c | build/obj
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c -o $@ $<
 
