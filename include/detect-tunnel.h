@@ -81,6 +81,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyed-pool.h"
+
 #define TUNNEL_BUCKETS 32
 #define TUNNEL_MIN_S 1u
 #define TUNNEL_MAX_S 86400u
@@ -117,13 +119,6 @@ struct tunnel_icmp_sum {
 	uint64_t last_us;
 };
 
-struct tunnel_table_stats {
-	uint64_t entries;   /* live entries now, both kinds */
-	uint64_t peak;	    /* most live entries at once */
-	uint64_t created;   /* entries ever created */
-	uint64_t evictions; /* entries dropped to make room (table full) */
-};
-
 /* max_entries: 1 .. TUNNEL_MAX_ENTRIES. NULL with a message in err when out of range or
  * the memory cannot be reserved. */
 struct tunnel_table *tunnel_table_create(uint32_t max_entries, char *err, size_t errlen);
@@ -149,7 +144,8 @@ bool tunnel_icmp_echo(struct tunnel_table *t, int family, const uint8_t src[16],
 		      uint32_t payload_len, uint32_t window_s, uint64_t now_us,
 		      struct tunnel_icmp_sum *out);
 
-const struct tunnel_table_stats *tunnel_table_stats(const struct tunnel_table *t);
+/* The pool's counters: live entries, peak, created, evictions (table full). */
+const struct kpool_stats *tunnel_table_stats(const struct tunnel_table *t);
 
 /* Shannon entropy of the byte distribution of p[0..n), in bits per byte (0 .. 8); 0 for
  * n == 0. "aaaa" = 0, "aabb" = 1, "abcd" = 2. */

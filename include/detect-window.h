@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyed-pool.h"
+
 #define WINDOW_BUCKETS 32
 #define WINDOW_KEY_MAX 64
 #define WINDOW_MIN_S 1u
@@ -52,13 +54,6 @@ struct window_sum {
 	uint64_t flows;
 	uint64_t first_us; /* earliest contribution still counted */
 	uint64_t last_us;  /* latest contribution */
-};
-
-struct window_table_stats {
-	uint64_t entries;   /* live entries now */
-	uint64_t peak;	    /* most live entries at once */
-	uint64_t created;   /* entries ever created */
-	uint64_t evictions; /* entries dropped to make room (table full) */
 };
 
 /* max_entries: 1 .. WINDOW_MAX_ENTRIES. NULL with a message in err when out of range or
@@ -80,6 +75,7 @@ bool window_add(struct window_table *t, const void *key, size_t keylen, uint32_t
 bool window_peek(const struct window_table *t, const void *key, size_t keylen,
 		 uint32_t window_s, uint64_t now_us, struct window_sum *out);
 
-const struct window_table_stats *window_table_stats(const struct window_table *t);
+/* The pool's counters: live entries, peak, created, evictions (table full). */
+const struct kpool_stats *window_table_stats(const struct window_table *t);
 
 #endif

@@ -75,7 +75,6 @@ struct tunnel_entry {
 struct tunnel_table {
 	struct kpool *pool;
 	const struct siphash_key *key; /* the pool's, for name and payload hashes */
-	struct tunnel_table_stats st;  /* the pool's counters, copied after each change */
 };
 
 struct tunnel_table *tunnel_table_create(uint32_t max_entries, char *err, size_t errlen)
@@ -108,19 +107,9 @@ void tunnel_table_destroy(struct tunnel_table *t)
 	free(t);
 }
 
-const struct tunnel_table_stats *tunnel_table_stats(const struct tunnel_table *t)
+const struct kpool_stats *tunnel_table_stats(const struct tunnel_table *t)
 {
-	return &t->st;
-}
-
-static void stats_sync(struct tunnel_table *t)
-{
-	const struct kpool_stats *ps = kpool_stats(t->pool);
-
-	t->st.entries = ps->entries;
-	t->st.peak = ps->peak;
-	t->st.created = ps->created;
-	t->st.evictions = ps->evictions;
+	return kpool_stats(t->pool);
 }
 
 /* ---- names ---- */
@@ -252,7 +241,6 @@ static struct tunnel_entry *entry_get(struct tunnel_table *t, const uint8_t *key
 	if (fresh) {
 		/* full: the entry least recently added to goes */
 		i = kpool_insert(t->pool, h, buf, keylen);
-		stats_sync(t);
 	} else {
 		kpool_touch(t->pool, i);
 	}

@@ -32,7 +32,6 @@ struct window_entry {
 
 struct window_table {
 	struct kpool *pool;
-	struct window_table_stats st; /* the pool's counters, copied after each change */
 };
 
 struct window_table *window_table_create(uint32_t max_entries, char *err, size_t errlen)
@@ -64,19 +63,9 @@ void window_table_destroy(struct window_table *t)
 	free(t);
 }
 
-const struct window_table_stats *window_table_stats(const struct window_table *t)
+const struct kpool_stats *window_table_stats(const struct window_table *t)
 {
-	return &t->st;
-}
-
-static void stats_sync(struct window_table *t)
-{
-	const struct kpool_stats *ps = kpool_stats(t->pool);
-
-	t->st.entries = ps->entries;
-	t->st.peak = ps->peak;
-	t->st.created = ps->created;
-	t->st.evictions = ps->evictions;
+	return kpool_stats(t->pool);
 }
 
 static bool key_ok(size_t keylen, uint32_t window_s)
@@ -164,7 +153,6 @@ bool window_add(struct window_table *t, const void *key, size_t keylen, uint32_t
 	if (fresh) {
 		/* full: the entry least recently added to goes */
 		i = kpool_insert(t->pool, h, buf, kl);
-		stats_sync(t);
 	} else {
 		kpool_touch(t->pool, i);
 	}
