@@ -80,7 +80,6 @@ int capture_live_poll(struct capture_live *l, int wait_ms, capture_fn fn, void *
 		      volatile sig_atomic_t *stop, char *err, size_t errlen);
 /* The counters, including the kernel's as of now. */
 void capture_live_counters(struct capture_live *l, struct capture_live_counters *out);
-int capture_live_linktype(const struct capture_live *l);
 /* The interface's state: 1 up with a carrier, 0 down (administratively or no carrier),
  * -1 gone. */
 int capture_live_link_state(const struct capture_live *l);
@@ -91,8 +90,5 @@ void capture_live_close(struct capture_live *l);
 /* Add to *total what a 32-bit counter grew since *last (which becomes now), wrapping
  * included; the counters are read every few seconds, far more often than they wrap. */
 void capture_widen(uint64_t *total, uint32_t *last, uint32_t now);
-
-/* libpcap's name for a link type ("EN10MB"), or "unknown". */
-const char *capture_linktype_name(int linktype);
 
 #endif

@@ -43,7 +43,6 @@ void output_health(struct output *o, const char *json, size_t len, const char *a
 void output_line(struct output *o, const char *json, size_t len);
 
 void output_flush(struct output *o);
-const struct output_stats *output_stats(const struct output *o);
 
 /* Deliver what is pending (Redis: up to its drain time) and stop. Returns 0, or -1 if
  * a write failed or alerts were lost. Messages go to the log. */

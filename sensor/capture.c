@@ -14,12 +14,6 @@
 
 #include "capture.h"
 
-const char *capture_linktype_name(int linktype)
-{
-	const char *n = pcap_datalink_val_to_name(linktype);
-	return n ? n : "unknown";
-}
-
 __attribute__((format(printf, 3, 4)))
 static void append_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -275,11 +269,6 @@ void capture_live_counters(struct capture_live *l, struct capture_live_counters 
 {
 	fold_stats(l);
 	*out = l->n;
-}
-
-int capture_live_linktype(const struct capture_live *l)
-{
-	return l->linktype;
 }
 
 int capture_live_link_state(const struct capture_live *l)

@@ -161,11 +161,6 @@ void output_flush(struct output *o)
 			o->st.errors++;
 }
 
-const struct output_stats *output_stats(const struct output *o)
-{
-	return &o->st;
-}
-
 int output_finish(struct output *o)
 {
 	if (o->finished)

@@ -650,7 +650,7 @@ static void test_eviction(void **state)
 	struct tunnel_dns_sum s;
 	struct tunnel_icmp_sum c;
 	uint8_t p[56] = { 0 };
-	const struct tunnel_table_stats *st = tunnel_table_stats(t);
+	const struct kpool_stats *st = tunnel_table_stats(t);
 	(void)state;
 
 	assert_true(dns(t, "a.com", "x.a.com", 1, 60, T0, &s));

@@ -321,7 +321,7 @@ static void test_eviction(void **state)
 	assert_true(window_peek(t, "A", 1, 60, T0 + 5, &s));
 	assert_int_equal(s.bytes, 2);
 	assert_true(window_peek(t, "C", 1, 60, T0 + 5, &s));
-	const struct window_table_stats *st = window_table_stats(t);
+	const struct kpool_stats *st = window_table_stats(t);
 	assert_int_equal(st->entries, 4);
 	assert_int_equal(st->peak, 4);
 	assert_int_equal(st->evictions, 1);
