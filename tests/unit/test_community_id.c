@@ -15,6 +15,9 @@
 
 #include "community-id.h"
 
+#define TESTDATA_DIR "community-id"
+#include "testdata.h"
+
 struct cid_vec {
 	uint16_t seed;
 	bool hex;
@@ -33,42 +36,6 @@ struct cid_tally {
 };
 
 /* ---- vector files ---------------------------------------------------- */
-
-static void data_path(char *out, size_t cap, const char *file)
-{
-	const char *root = getenv("EGRESSD_TESTDATA");
-	int n;
-
-	if (root == NULL || root[0] == '\0')
-		root = "tests/data";
-	n = snprintf(out, cap, "%s/community-id/%s", root, file);
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
-/* The whole file, NUL-terminated; fails the test if it cannot be read. */
-static char *slurp(const char *file)
-{
-	char path[4096];
-	FILE *f;
-	char *buf;
-	long size;
-
-	data_path(path, sizeof(path), file);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s (run from the repository root or set "
-			 "EGRESSD_TESTDATA)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size >= 0);
-	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-	buf[size] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static bool parse_addr(const char *s, struct cid_vec *v, uint8_t addr[16])
 {
@@ -182,7 +149,7 @@ static void scan_value(struct scan *s, char *out, size_t cap)
 
 static int check_baseline(const char *file, uint16_t seed, bool hex, struct cid_tally *t)
 {
-	char *text = slurp(file);
+	char *text = slurp(file, NULL);
 	struct scan s = { text, text, file };
 	int count = 0;
 
@@ -274,7 +241,7 @@ static int check_readme_tables(struct cid_tally *t)
 {
 	static const char header[] = "config\tproto_name\tproto\tsaddr\tdaddr\tsport\tdport\t"
 				     "community_id\tcomment";
-	char *text = slurp("readme_table_vectors.tsv");
+	char *text = slurp("readme_table_vectors.tsv", NULL);
 	char *save = NULL, *line;
 	int count = 0, lineno = 0;
 

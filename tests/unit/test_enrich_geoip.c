@@ -22,50 +22,15 @@
 
 #include "enrich-geoip.h"
 
+#define TESTDATA_DIR "geoip"
+#include "testdata.h"
+
 #define COUNTRY_DB	"GeoLite2-Country-Test.mmdb"
 #define CITY_DB		"GeoLite2-City-Test.mmdb"
 #define ASN_DB		"GeoLite2-ASN-Test.mmdb"
 #define ISP_DB		"GeoIP2-ISP-Test.mmdb"
 
 /* ---- files and addresses --------------------------------------------- */
-
-static void data_path(char *out, size_t cap, const char *file)
-{
-	const char *root = getenv("EGRESSD_TESTDATA");
-	int n;
-
-	if (root == NULL || root[0] == '\0')
-		root = "tests/data";
-	n = snprintf(out, cap, "%s/geoip/%s", root, file);
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
-/* The whole file, NUL-terminated; fails the test if it cannot be read. */
-static char *slurp(const char *file, size_t *len)
-{
-	char path[4096];
-	FILE *f;
-	char *buf;
-	long size;
-
-	data_path(path, sizeof(path), file);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s (run from the repository root or set "
-			 "EGRESSD_TESTDATA)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size >= 0);
-	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-	buf[size] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)size;
-	return buf;
-}
 
 static void write_file(const char *path, const void *buf, size_t len)
 {
