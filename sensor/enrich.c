@@ -12,19 +12,37 @@
 /* What a name alone decides (registered domain, category, cloud tenant, allowlist),
  * remembered per name: the same names come back in flow after flow and DNS query after
  * query, and the Public Suffix List and the category lists cost far more than a lookup
- * here. Direct-mapped; a slot holds the name itself, so a hit is exact. */
-#define NAME_CACHE_SLOTS 8192
+ * here. Set-associative, the least recently used way replaced, so that a working set
+ * of a few thousand names does not evict itself the way a direct-mapped cache does. A
+ * way holds the name itself, so a hit is exact, and the result in compact form: the
+ * registered domain is always a suffix of the lower-cased name (libpsl returns a
+ * pointer into the name it is given), so its length is enough; a tenant (rare) is
+ * parsed again from the name on a hit. 16384 ways of 272 bytes: 4.3 MiB. */
+#define NAME_CACHE_SETS 4096
+#define NAME_CACHE_WAYS 4
 
-struct name_cache_slot {
-	uint64_t hash;
-	uint16_t len; /* 0: empty */
-	char name[ENRICH_NAME_MAX + 1];
-	struct enrich_result r; /* the name's part; address parts filled per call */
+#define NC_TENANT 0x01
+#define NC_OWN_TENANT 0x02
+#define NC_ALLOWLISTED 0x04
+
+struct name_cache_way {
+	uint16_t len;
+	uint8_t regdom_len; /* 0: none */
+	uint8_t category;
+	uint8_t flags; /* NC_* */
+	char name[ENRICH_NAME_MAX];
+};
+
+struct name_cache_set {
+	uint64_t hash[NAME_CACHE_WAYS];
+	uint32_t used[NAME_CACHE_WAYS]; /* recency stamp; 0: empty */
+	struct name_cache_way way[NAME_CACHE_WAYS];
 };
 
 struct name_cache {
 	struct siphash_key key;
-	struct name_cache_slot slot[NAME_CACHE_SLOTS];
+	uint32_t clock;
+	struct name_cache_set set[NAME_CACHE_SETS];
 };
 
 #define ENRICH_PER_CATEGORY 65536
@@ -177,22 +195,82 @@ static void by_name(const struct enrich *e, const char *name, size_t len,
 		out->allowlisted = true;
 }
 
+/* The registered domain as the lower-cased suffix of the name (see name_cache). */
+static void regdom_from_name(const char *name, size_t len, size_t rl, char *out)
+{
+	if (len && name[len - 1] == '.')
+		len--;
+	for (size_t i = 0; i < rl; i++) {
+		char c = name[len - rl + i];
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
+	out[rl] = '\0';
+}
+
+static void name_cache_store(struct name_cache_way *w, const char *name, size_t len,
+			     const struct enrich_result *r)
+{
+	size_t rl = strlen(r->registered_domain);
+	char check[ENRICH_NAME_MAX + 1];
+
+	w->len = (uint16_t)len;
+	memcpy(w->name, name, len);
+	w->category = (uint8_t)r->category;
+	w->flags = (uint8_t)((r->has_tenant ? NC_TENANT : 0) | (r->own_tenant ? NC_OWN_TENANT : 0) |
+			     (r->allowlisted ? NC_ALLOWLISTED : 0));
+	w->regdom_len = 0;
+	if (rl && rl <= len && rl <= UINT8_MAX) {
+		regdom_from_name(name, len, rl, check);
+		if (memcmp(check, r->registered_domain, rl + 1) == 0)
+			w->regdom_len = (uint8_t)rl;
+		else
+			w->len = 0; /* not a suffix after all: do not cache */
+	}
+}
+
+static void name_cache_load(const struct name_cache_way *w, struct enrich_result *out)
+{
+	if (w->regdom_len)
+		regdom_from_name(w->name, w->len, w->regdom_len, out->registered_domain);
+	out->category = (enum enrich_category)w->category;
+	if (w->flags & NC_TENANT) {
+		out->has_tenant = enrich_cloud_tenant(w->name, w->len, &out->tenant);
+		out->own_tenant = (w->flags & NC_OWN_TENANT) != 0;
+	}
+	out->allowlisted = (w->flags & NC_ALLOWLISTED) != 0;
+}
+
 void enrich_destination(const struct enrich *e, int family, const uint8_t addr[16],
 			const char *name, size_t len, struct enrich_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (len && len <= ENRICH_NAME_MAX && e->cache) {
-		uint64_t h = siphash13(&e->cache->key, name, len);
-		struct name_cache_slot *sl = &e->cache->slot[h & (NAME_CACHE_SLOTS - 1)];
-		if (sl->len == len && sl->hash == h && memcmp(sl->name, name, len) == 0) {
-			*out = sl->r;
+		struct name_cache *nc = e->cache;
+		uint64_t h = siphash13(&nc->key, name, len);
+		struct name_cache_set *set = &nc->set[h & (NAME_CACHE_SETS - 1)];
+		int hit = -1, victim = 0;
+		for (int i = 0; i < NAME_CACHE_WAYS; i++) {
+			if (set->used[i] && set->hash[i] == h && set->way[i].len == len &&
+			    memcmp(set->way[i].name, name, len) == 0) {
+				hit = i;
+				break;
+			}
+			if (set->used[i] < set->used[victim])
+				victim = i; /* an empty way (0) or the least recently used */
+		}
+		if (hit >= 0) {
+			name_cache_load(&set->way[hit], out);
 		} else {
 			by_name(e, name, len, out);
-			sl->hash = h;
-			sl->len = (uint16_t)len;
-			memcpy(sl->name, name, len);
-			sl->r = *out;
+			hit = victim;
+			set->hash[hit] = h;
+			name_cache_store(&set->way[hit], name, len, out);
 		}
+		/* the stamp wraps after 2^32 lookups: the order is then briefly wrong, which
+		 * only costs a miss */
+		if (++nc->clock == 0)
+			nc->clock = 1;
+		set->used[hit] = set->way[hit].len ? nc->clock : 0;
 	} else if (len) {
 		by_name(e, name, len, out);
 	}
