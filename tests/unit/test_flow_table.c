@@ -791,6 +791,34 @@ static void test_flush_order(void **state)
 	done(ft);
 }
 
+/* Live ids spread thinly over a long range (most flows ended): still creation order. */
+static void test_flush_order_sparse(void **state)
+{
+	(void)state;
+	struct rec r;
+	struct flow_table *ft = mk_table(64, &r, 3600, 3600, 60, 3600, 3600, 0);
+	struct pkt_layer u[40];
+	for (int i = 0; i < 40; i++)
+		u[i] = mk(17, A, (uint16_t)(6000 + i), B, 53, 0, 60, 32);
+	for (int i = 0; i < 40; i++)
+		pkt(ft, &u[i], T0 + (uint64_t)i, NULL, NULL);
+	/* keep flows 3, 21 and 39 (ids 4, 22, 40) alive, touched in reverse order */
+	pkt(ft, &u[39], T0 + 50 * SEC, NULL, NULL);
+	pkt(ft, &u[21], T0 + 51 * SEC, NULL, NULL);
+	pkt(ft, &u[3], T0 + 52 * SEC, NULL, NULL);
+	flow_table_advance(ft, T0 + 90 * SEC);
+	assert_int_equal(r.n, 37);
+	assert_int_equal(flow_table_stats(ft)->active, 3);
+	flow_table_flush(ft);
+	assert_int_equal(r.n, 40);
+	assert_int_equal(r.ev[37].id, 4);
+	assert_int_equal(r.ev[38].id, 22);
+	assert_int_equal(r.ev[39].id, 40);
+	for (int i = 37; i < 40; i++)
+		assert_int_equal(r.ev[i].why, FLOW_END_EOF);
+	done(ft);
+}
+
 /* ---- churn ------------------------------------------------------------------ */
 
 enum { CH_MAX = 1000, CH_TOTAL = 100000 };
@@ -955,6 +983,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_eviction, teardown),
 		cmocka_unit_test_teardown(test_eviction_closed_first, teardown),
 		cmocka_unit_test_teardown(test_flush_order, teardown),
+		cmocka_unit_test_teardown(test_flush_order_sparse, teardown),
 		cmocka_unit_test_teardown(test_churn, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
