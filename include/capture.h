@@ -20,6 +20,8 @@ struct capture_stats {
 	uint64_t packets;
 	uint64_t wire_bytes;
 	uint64_t damaged_files; /* a read error cut the file short */
+	uint64_t bad_timestamps; /* microseconds field of a million or more: the packet
+				  * is taken at the time of the one before it */
 };
 
 enum capture_status {

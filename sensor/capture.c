@@ -65,10 +65,23 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 		struct pcap_pkthdr *h;
 		const u_char *data;
 		int r;
+		uint64_t last_ts = 0;
 		while ((r = pcap_next_ex(p, &h, &data)) == 1) {
-			uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
-			if (h->ts.tv_sec < 0)
-				ts = 0;
+			uint64_t ts = 0;
+			/* a microseconds field of a million or more is not a time at all: read
+			 * as one it would jump ahead and make the packets after it look as if
+			 * time went backwards; its second is kept, not before the packet
+			 * ahead of it */
+			if (h->ts.tv_usec < 0 || h->ts.tv_usec >= 1000000) {
+				st->bad_timestamps++;
+				if (h->ts.tv_sec > 0)
+					ts = (uint64_t)h->ts.tv_sec * 1000000u;
+				if (ts < last_ts)
+					ts = last_ts;
+			} else if (h->ts.tv_sec >= 0) {
+				ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+			}
+			last_ts = ts;
 			st->packets++;
 			st->wire_bytes += h->len;
 			fn(ctx, linktype, ts, data, h->caplen, h->len);

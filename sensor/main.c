@@ -213,6 +213,7 @@ static void print_stats(void *ctx, FILE *f)
 		row(f, "capture.packets", x->cs->packets);
 		row(f, "capture.wire_bytes", x->cs->wire_bytes);
 		row(f, "capture.damaged_files", x->cs->damaged_files);
+		row(f, "capture.bad_timestamps", x->cs->bad_timestamps);
 	}
 	pipeline_print_stats(x->p, f);
 	output_print_stats(x->out, f);
