@@ -78,6 +78,7 @@ struct flow_table_config {
 	uint32_t timeout_s[FLOW_LIST__COUNT];
 	uint32_t active_timeout_s; /* 0: none */
 	size_t ext_size;
+	uint64_t hash_seed; /* 0 (always, outside tests): a random hash key per run */
 };
 
 struct flow_table_stats {
@@ -85,6 +86,8 @@ struct flow_table_stats {
 	uint64_t ended[FLOW_END_EOF + 1];
 	uint64_t active;
 	uint64_t peak_active;
+	uint64_t lookups; /* packets looked up */
+	uint64_t probes;  /* slots examined by those lookups */
 };
 
 /* Called for every flow that ends (and for FLOW_END_ACTIVE, which keeps the flow). */
@@ -117,6 +120,9 @@ void flow_account(struct flow *f, int side, uint64_t pkts, uint64_t ip_bytes,
 void flow_table_flush(struct flow_table *ft);
 
 const struct flow_table_stats *flow_table_stats(const struct flow_table *ft);
+
+/* The table's keyed hash of a key (its slot is hash & (slots - 1)): for tests. */
+uint32_t flow_table_hash(const struct flow_table *ft, const struct flow_key *k);
 
 /* Map a layer to its flow key; returns the canonical side of the sender. */
 int flow_key_from_layer(const struct pkt_layer *l, struct flow_key *k);

@@ -104,8 +104,9 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
 		ft->timeout_us[i] = (uint64_t)cfg->timeout_s[i] * 1000000u;
 	}
 	ft->next_expiry_us = UINT64_MAX;
-	struct siphash_key seed;
-	siphash_key_random(&seed);
+	struct siphash_key seed = { cfg->hash_seed, ~cfg->hash_seed };
+	if (!cfg->hash_seed)
+		siphash_key_random(&seed);
 	for (uint64_t i = 0; i < sizeof(ft->mk) / sizeof(ft->mk[0]); i++)
 		ft->mk[i] = siphash13(&seed, &i, sizeof(i));
 	return ft;
@@ -404,6 +405,11 @@ static inline uint32_t key_hash(const struct flow_table *ft, const struct flow_k
 	return (uint32_t)(h >> 32);
 }
 
+uint32_t flow_table_hash(const struct flow_table *ft, const struct flow_key *k)
+{
+	return key_hash(ft, k);
+}
+
 struct flow *flow_table_update(struct flow_table *ft, const struct pkt_layer *l,
 			       uint64_t ts_us, int *side_out, bool *created)
 {
@@ -415,8 +421,10 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt_layer *l,
 	struct flow *f = NULL;
 
 	*created = false;
+	ft->st.lookups++;
 	for (uint32_t n = 0; n <= ft->mask; n++, pos = (pos + 1) & ft->mask) {
 		struct slot s = ft->slots[pos];
+		ft->st.probes++;
 		if (s.idx == 0)
 			break;
 		if (s.tag != tag)

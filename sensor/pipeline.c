@@ -264,6 +264,8 @@ void pipeline_print_stats(const struct pipeline *p, FILE *f)
 	for (int i = 0; i <= FLOW_END_EOF; i++)
 		stat_line(f, end_names[i], fs->ended[i]);
 	stat_line(f, "flows.peak_active", fs->peak_active);
+	stat_line(f, "flows.lookups", fs->lookups);
+	stat_line(f, "flows.lookup_probes", fs->probes);
 	stat_line(f, "flows.records_written", p->flow_records);
 	for (int a = 1; a < L7_APP__COUNT; a++) {
 		char name[64];

@@ -819,6 +819,78 @@ static void test_flush_order_sparse(void **state)
 	done(ft);
 }
 
+/* ---- hash flooding ------------------------------------------------------------ */
+
+static void count_end(void *ctx, struct flow *f, enum flow_end why)
+{
+	(void)f;
+	(void)why;
+	++*(int *)ctx;
+}
+
+/* Probes per lookup over a second pass of n packets (all flows already in the table). */
+static double probes_per_lookup(uint64_t seed, const struct pkt_layer *l, int n)
+{
+	struct flow_table_config cfg;
+	char err[256];
+	int ended = 0, side;
+	bool created;
+	flow_table_config_default(&cfg);
+	cfg.max_flows = 8192;
+	cfg.hash_seed = seed;
+	struct flow_table *ft = flow_table_create(&cfg, count_end, &ended, err, sizeof(err));
+	assert_non_null(ft);
+	for (int i = 0; i < n; i++)
+		flow_table_update(ft, &l[i], T0, &side, &created);
+	const struct flow_table_stats *st = flow_table_stats(ft);
+	uint64_t lk = st->lookups, pr = st->probes;
+	for (int i = 0; i < n; i++) {
+		flow_table_update(ft, &l[i], T0 + 1, &side, &created);
+		assert_false(created);
+	}
+	double r = (double)(st->probes - pr) / (double)(st->lookups - lk);
+	assert_int_equal(st->active, n);
+	flow_table_destroy(ft);
+	assert_int_equal(ended, 0);
+	return r;
+}
+
+/* Tuples crafted to land in 1/64 of the slots under one known key pile up into one long
+ * probe sequence when the table uses that key, and spread out under the per-run random
+ * key an attacker does not know. */
+static void test_hash_flood(void **state)
+{
+	(void)state;
+	enum { N = 2000, SEED = 12345 };
+	struct flow_table_config cfg;
+	char err[256];
+	int ended = 0;
+	flow_table_config_default(&cfg);
+	cfg.max_flows = 8192; /* 16384 slots */
+	cfg.hash_seed = SEED;
+	struct flow_table *known = flow_table_create(&cfg, count_end, &ended, err, sizeof(err));
+	assert_non_null(known);
+	static struct pkt_layer l[N];
+	int n = 0;
+	for (uint32_t c = 0; n < N && c < 4000000; c++) {
+		struct flow_key k;
+		l[n] = mk(6, 0x0a000000 | (c >> 8), (uint16_t)(1024 + (c & 0xff)), B, 443, TCP_ACK,
+			  52, 0);
+		flow_key_from_layer(&l[n], &k);
+		if ((flow_table_hash(known, &k) & 16383) < 256)
+			n++;
+	}
+	flow_table_destroy(known);
+	assert_int_equal(n, N);
+
+	double attacked = probes_per_lookup(SEED, l, N);
+	double keyed = probes_per_lookup(0, l, N);
+	print_message("probes per lookup: %.1f with the known key, %.3f keyed at random\n",
+		      attacked, keyed);
+	assert_true(attacked > 200.0);
+	assert_true(keyed < 3.0);
+}
+
 /* ---- churn ------------------------------------------------------------------ */
 
 enum { CH_MAX = 1000, CH_TOTAL = 100000 };
@@ -984,6 +1056,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_eviction_closed_first, teardown),
 		cmocka_unit_test_teardown(test_flush_order, teardown),
 		cmocka_unit_test_teardown(test_flush_order_sparse, teardown),
+		cmocka_unit_test(test_hash_flood),
 		cmocka_unit_test_teardown(test_churn, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
