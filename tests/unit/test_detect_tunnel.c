@@ -117,6 +117,52 @@ static void test_entropy(void **state)
 	assert_float_equal(H("x1y2.tunnel"), log2(11.0) - 2.0 / 11.0, 1e-12);
 }
 
+/* The table's entropy is the same double as tunnel_entropy's, bit for bit: every term
+ * (c/n) log2(c/n) of a name (one byte c times, the rest distinct), random names over
+ * small and large alphabets, each asked twice (the second time from the cached terms). */
+static void same_entropy(struct tunnel_table *t, const uint8_t *p, size_t n)
+{
+	double want = tunnel_entropy(p, n);
+	for (int k = 0; k < 2; k++) {
+		double got = tunnel_table_entropy(t, p, n);
+		if (memcmp(&got, &want, sizeof(got)) != 0)
+			fail_msg("n %zu: table %.17g, formula %.17g", n, got, want);
+	}
+}
+
+static void test_entropy_table(void **state)
+{
+	static const size_t alphabets[] = { 1, 2, 3, 16, 32, 37, 64, 200, 256 };
+	uint8_t p[TUNNEL_NAME_MAX + 3];
+	struct tunnel_table *t = mk(1);
+	(void)state;
+
+	same_entropy(t, NULL, 0);
+	for (size_t n = 1; n <= TUNNEL_NAME_MAX; n++) {
+		for (size_t c = 1; c <= n; c++) {
+			memset(p, 'a', c);
+			for (size_t i = c; i < n; i++)
+				p[i] = (uint8_t)('a' + 1 + (i - c)); /* wraps past 255: distinct */
+			same_entropy(t, p, n);
+		}
+	}
+	for (int round = 0; round < 20000; round++) {
+		size_t n = 1 + (size_t)rnd() % TUNNEL_NAME_MAX;
+		size_t a = alphabets[(size_t)rnd() % (sizeof(alphabets) / sizeof(alphabets[0]))];
+		uint8_t base = (uint8_t)rnd();
+		for (size_t i = 0; i < n; i++)
+			p[i] = (uint8_t)(base + (size_t)rnd() % a);
+		same_entropy(t, p, n);
+	}
+	/* longer than a name: the formula itself */
+	for (size_t n = TUNNEL_NAME_MAX + 1; n <= sizeof(p); n++) {
+		for (size_t i = 0; i < n; i++)
+			p[i] = (uint8_t)(i * 7);
+		same_entropy(t, p, n);
+	}
+	tunnel_table_destroy(t);
+}
+
 static size_t lp(const char *q, const char *r)
 {
 	return tunnel_dns_left_part(q, strlen(q), r, strlen(r));
@@ -733,6 +779,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_bounds),
 		cmocka_unit_test(test_entropy),
+		cmocka_unit_test(test_entropy_table),
 		cmocka_unit_test(test_left_part),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_one_query),
