@@ -442,22 +442,42 @@ static bool country_in(const char (*list)[3], int n, const char *c)
 	return false;
 }
 
+/* What the rules' match conditions look at, the same for every rule: worked out once
+ * per evaluation (the application's bit on first use). */
+struct flow_match {
+	uint8_t tr;	   /* RULE_TRANSPORT_* */
+	uint16_t port;	   /* the far end's; 0 for ICMP */
+	bool app_known;
+	uint32_t app_bit;
+};
+
+static void flow_match_init(const struct flow *f, const struct detect_flow *df,
+			    struct flow_match *m)
+{
+	m->tr = f->key.proto == 6 ? RULE_TRANSPORT_TCP :
+		f->key.proto == 17 ? RULE_TRANSPORT_UDP :
+		(f->key.proto == 1 || f->key.proto == 58) ? RULE_TRANSPORT_ICMP : 0;
+	m->port = m->tr == RULE_TRANSPORT_ICMP ? 0 : f->key.port[df->out_side ^ 1];
+	m->app_known = false;
+	m->app_bit = 0;
+}
+
 static bool rule_matches(const struct detect *d, const struct rule *r, const struct flow *f,
-			 const struct detect_flow *df)
+			 const struct detect_flow *df, struct flow_match *m)
 {
 	const struct l7_flow *s = flow_ext((struct flow *)(uintptr_t)f);
-	int in_side = df->out_side ^ 1;
-	uint8_t tr = f->key.proto == 6 ? RULE_TRANSPORT_TCP :
-		     f->key.proto == 17 ? RULE_TRANSPORT_UDP :
-		     (f->key.proto == 1 || f->key.proto == 58) ? RULE_TRANSPORT_ICMP : 0;
 
 	if (df->egress != 1 && !r->any_direction)
 		return false;
-	if (r->transports && !(r->transports & tr))
+	if (r->transports && !(r->transports & m->tr))
 		return false;
-	if (!rule_port_matches(r, tr == RULE_TRANSPORT_ICMP ? 0 : f->key.port[in_side]))
+	if ((r->nports || r->nnot_ports) && !rule_port_matches(r, m->port))
 		return false;
-	if (r->apps && !(r->apps & rule_app_bit(l7_app_name((enum l7_app)s->app))))
+	if (r->apps && !m->app_known) {
+		m->app_bit = rule_app_bit(l7_app_name((enum l7_app)s->app));
+		m->app_known = true;
+	}
+	if (r->apps && !(r->apps & m->app_bit))
 		return false;
 	if (r->categories && !(r->categories & (1u << df->category)))
 		return false;
@@ -693,6 +713,7 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 	uint32_t newflow = df->counted ? 0 : 1;
 	bool learn = learning(d, now_us);
 	struct flow_texts texts;
+	struct flow_match match;
 
 	d->st.evaluations++;
 	(void)learning(d, now_us); /* starts the learning period at the first evaluation */
@@ -709,13 +730,14 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 			d->st.allowlisted_flows++;
 		return;
 	}
+	flow_match_init(f, df, &match);
 	for (int k = 0; k < d->rules->n; k++) {
 		const struct rule *r = &d->rules->rules[k];
 		struct window_sum out, in;
 		uint8_t key[WINDOW_KEY_MAX];
 		size_t kl = 0;
 
-		if (!r->enabled || r->detector != RULE_VOLUME || !rule_matches(d, r, f, df))
+		if (!r->enabled || r->detector != RULE_VOLUME || !rule_matches(d, r, f, df, &match))
 			continue;
 		if (r->key == RULE_KEY_TENANT && !df->tenant_name)
 			continue;
