@@ -163,7 +163,9 @@ double tunnel_table_entropy(struct tunnel_table *t, const uint8_t *p, size_t n)
 	uint64_t seen[4] = { 0 };
 	double h = 0.0;
 
-	if (n == 0 || n > TUNNEL_NAME_MAX)
+	if (n == 0)
+		return 0.0;
+	if (n > TUNNEL_NAME_MAX)
 		return tunnel_entropy(p, n);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t bit = 1ull << (p[i] & 63);
@@ -204,6 +206,16 @@ size_t tunnel_dns_left_part(const char *qname, size_t qlen, const char *regdom,
 			    size_t rlen)
 {
 	return left_part(qname, strip_dot(qname, qlen), regdom, strip_dot(regdom, rlen));
+}
+
+/* left_part on names already lowercased */
+static size_t left_part_lower(const uint8_t *qname, size_t qlen, const uint8_t *regdom,
+			      size_t rlen)
+{
+	if (rlen == 0 || qlen <= rlen || qname[qlen - rlen - 1] != '.' ||
+	    memcmp(qname + qlen - rlen, regdom, rlen) != 0)
+		return 0;
+	return qlen - rlen - 1;
 }
 
 static uint16_t longest_label(const uint8_t *p, size_t n)
@@ -437,7 +449,7 @@ bool tunnel_dns_query(struct tunnel_table *t, int family, const uint8_t src[16],
 		key[kl++] = lower((uint8_t)regdom[i]);
 	for (size_t i = 0; i < qlen; i++)
 		name[i] = lower((uint8_t)qname[i]);
-	size_t left = left_part((const char *)name, qlen, (const char *)key + KEY_HDR, rlen);
+	size_t left = left_part_lower(name, qlen, key + KEY_HDR, rlen);
 
 	struct tunnel_entry *e = entry_get(t, key, kl, window_s, &now_us, &bn, &advanced);
 	struct tunnel_dns_state *d = &e->u.dns;
