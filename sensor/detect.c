@@ -59,9 +59,35 @@ struct detect {
 	detect_alert_fn fn;
 	void *ctx;
 	struct detect_stats st;
+	/* The enabled rules of each detector, in rule order, as indices: a flow that is
+	 * not egress is only tried against the volume rules that take any direction (none
+	 * of the default rules do), and a DNS query only against the DNS tunnel rules. */
+	int nvol, nvol_any, ndns; /* -1 (nvol): more rules than fit, scan them all */
+	uint16_t vol[RULES_MAX_RULES], vol_any[RULES_MAX_RULES], dns[RULES_MAX_RULES];
 };
 
 static void flush_pending(struct detect *d, uint64_t now_us);
+
+static void index_rules(struct detect *d)
+{
+	d->nvol = d->nvol_any = d->ndns = 0;
+	if (d->rules->n > RULES_MAX_RULES) {
+		d->nvol = -1;
+		return;
+	}
+	for (int k = 0; k < d->rules->n; k++) {
+		const struct rule *r = &d->rules->rules[k];
+		if (!r->enabled)
+			continue;
+		if (r->detector == RULE_DNS_TUNNEL)
+			d->dns[d->ndns++] = (uint16_t)k;
+		if (r->detector != RULE_VOLUME)
+			continue;
+		d->vol[d->nvol++] = (uint16_t)k;
+		if (r->any_direction)
+			d->vol_any[d->nvol_any++] = (uint16_t)k;
+	}
+}
 
 void detect_set_rules(struct detect *d, const struct ruleset_list *rules,
 		      const struct enrich *enrich, const struct netset *home)
@@ -69,6 +95,7 @@ void detect_set_rules(struct detect *d, const struct ruleset_list *rules,
 	d->rules = rules;
 	d->enrich = enrich;
 	d->home = home;
+	index_rules(d);
 }
 
 const struct detect_stats *detect_stats(const struct detect *d)
@@ -100,6 +127,7 @@ struct detect *detect_create(const struct detect_config *cfg, const struct rules
 	d->rules = rules;
 	d->enrich = enrich;
 	d->home = home;
+	index_rules(d);
 	d->names = names;
 	d->fn = fn;
 	d->ctx = ctx;
@@ -731,7 +759,10 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 		return;
 	}
 	flow_match_init(f, df, &match);
-	for (int k = 0; k < d->rules->n; k++) {
+	int nrules = d->nvol < 0 ? d->rules->n : df->egress == 1 ? d->nvol : d->nvol_any;
+	const uint16_t *idx = df->egress == 1 ? d->vol : d->vol_any;
+	for (int j = 0; j < nrules; j++) {
+		int k = d->nvol < 0 ? j : idx[j];
 		const struct rule *r = &d->rules->rules[k];
 		struct window_sum out, in;
 		uint8_t key[WINDOW_KEY_MAX];
@@ -927,7 +958,9 @@ void detect_dns_query(struct detect *d, int family, const uint8_t src[16], const
 		return;
 	bool learn = d->cfg.learn_only;
 	size_t rl = strlen(er.registered_domain);
-	for (int k = 0; k < d->rules->n; k++) {
+	int nrules = d->nvol < 0 ? d->rules->n : d->ndns;
+	for (int j = 0; j < nrules; j++) {
+		int k = d->nvol < 0 ? j : d->dns[j];
 		const struct rule *r = &d->rules->rules[k];
 		struct tunnel_dns_sum sum;
 		int w;
