@@ -131,6 +131,27 @@ static inline uint8_t lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
+/* dst[0..n) = src[0..n) without ASCII case, eight bytes at a time: a byte gets 0x20
+ * when it is below 0x80 and at least 'A' and at most 'Z' (no carry crosses a byte:
+ * each sum stays below 0x100). */
+static void lower_copy(uint8_t *dst, const char *src, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x80 * ones;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, low;
+		memcpy(&x, src + i, 8);
+		low = x & ~high;
+		uint64_t ge_a = low + (0x80 - 'A') * ones;
+		uint64_t gt_z = low + (0x80 - 'Z' - 1) * ones;
+		x |= (ge_a & ~gt_z & ~x & high) >> 2;
+		memcpy(dst + i, &x, 8);
+	}
+	for (; i < n; i++)
+		dst[i] = lower((uint8_t)src[i]);
+}
+
 static size_t strip_dot(const char *s, size_t n)
 {
 	return n && s[n - 1] == '.' ? n - 1 : n;
@@ -445,10 +466,9 @@ bool tunnel_dns_query(struct tunnel_table *t, int family, const uint8_t src[16],
 		return false;
 
 	size_t kl = key_head(key, TUNNEL_KIND_DNS, family, src);
-	for (size_t i = 0; i < rlen; i++)
-		key[kl++] = lower((uint8_t)regdom[i]);
-	for (size_t i = 0; i < qlen; i++)
-		name[i] = lower((uint8_t)qname[i]);
+	lower_copy(key + kl, regdom, rlen);
+	kl += rlen;
+	lower_copy(name, qname, qlen);
 	size_t left = left_part_lower(name, qlen, key + KEY_HDR, rlen);
 
 	struct tunnel_entry *e = entry_get(t, key, kl, window_s, &now_us, &bn, &advanced);
