@@ -67,8 +67,9 @@
  * entry's latest contribution is accounted at that latest time: nothing is dropped.
  *
  * Memory. Fixed at creation: about 4.7 KB per entry of either kind (reserved with
- * calloc, so pages are touched only as entries are used); no allocation after
- * tunnel_table_create. One table holds both kinds (the first key byte is the kind) and
+ * calloc, so pages are touched only as entries are used), plus 257 KB per table for the
+ * entropy terms (c/n) log2(c/n) of names up to TUNNEL_NAME_MAX, each computed when first
+ * needed; no allocation after tunnel_table_create. One table holds both kinds (the first key byte is the kind) and
  * the window length is part of the key. When the table is full the entry least recently
  * added to, of either kind, is evicted and counted (an LRU list: O(1)). Keys and names
  * are hashed with SipHash-1-3 and a per-table random key. A DNS query costs its name's
@@ -150,6 +151,11 @@ const struct kpool_stats *tunnel_table_stats(const struct tunnel_table *t);
 /* Shannon entropy of the byte distribution of p[0..n), in bits per byte (0 .. 8); 0 for
  * n == 0. "aaaa" = 0, "aabb" = 1, "abcd" = 2. */
 double tunnel_entropy(const uint8_t *p, size_t n);
+
+/* The same value, bit for bit, through the table's cache of entropy terms (a query
+ * costs its name's length and its distinct bytes, no logarithm once the terms are
+ * known). */
+double tunnel_table_entropy(struct tunnel_table *t, const uint8_t *p, size_t n);
 
 /* Length of qname's left part under regdom: qname[0 .. result) precedes the dot before
  * regdom (compared without ASCII case, one trailing dot on either ignored); 0 when qname

@@ -108,4 +108,14 @@ void detect_set_rules(struct detect *d, const struct ruleset_list *rules,
 void detect_destroy(struct detect *d);
 const struct detect_stats *detect_stats(const struct detect *d);
 
+/* Longest text of detect_ip_text, its terminating NUL included (as INET6_ADDRSTRLEN). */
+#define DETECT_IP_TEXT_MAX 46
+
+/* An address as text, exactly as inet_ntop writes it: family 4 dotted decimal from
+ * addr[0..3], anything else IPv6 from addr[0..15] (RFC 5952 as glibc applies it: the
+ * first longest run of two or more zero fields compressed, lower-case hex, IPv4-mapped
+ * and IPv4-compatible addresses with a dotted tail). out holds DETECT_IP_TEXT_MAX bytes;
+ * returns the length. */
+size_t detect_ip_text(int family, const uint8_t *addr, char *out);
+
 #endif

@@ -36,6 +36,10 @@ struct baseline {
 	struct kpool *pool;
 	uint32_t max_entries;
 	uint64_t expire_after_us;
+	/* The live entry the last touch of each scope found or made (KPOOL_NONE: none): a
+	 * flow's grains often share one destination text, so the next touch often names it
+	 * again and is spared the hash and the lookup. Forgotten whenever an entry goes. */
+	uint32_t last[2];
 	struct baseline_stats st; /* entries .. evictions: the pool's, copied after changes */
 };
 
@@ -51,9 +55,15 @@ static void stats_sync(struct baseline *b)
 	b->st.evictions = ps->evictions;
 }
 
+static void forget_last(struct baseline *b)
+{
+	b->last[BASELINE_HOST] = b->last[BASELINE_SITE] = KPOOL_NONE;
+}
+
 static void table_clear(struct baseline *b)
 {
 	kpool_clear(b->pool);
+	forget_last(b);
 	stats_sync(b);
 }
 
@@ -78,6 +88,7 @@ struct baseline *baseline_create(uint32_t max_entries, uint64_t expire_after_us,
 	}
 	b->max_entries = max_entries;
 	b->expire_after_us = expire_after_us;
+	forget_last(b);
 	return b;
 }
 
@@ -132,15 +143,35 @@ static size_t key_make(uint8_t *k, enum baseline_scope scope, int family,
 }
 
 /* Insert a key known to be absent (evicting the least recently touched when full). */
-static void entry_new(struct baseline *b, uint64_t h, const uint8_t *k, size_t kl,
-		      uint64_t first_us, uint64_t last_us)
+static uint32_t entry_new(struct baseline *b, uint64_t h, const uint8_t *k, size_t kl,
+			  uint64_t first_us, uint64_t last_us)
 {
+	if (kpool_stats(b->pool)->entries >= b->max_entries)
+		forget_last(b); /* an entry is evicted */
 	uint32_t i = kpool_insert(b->pool, h, k, kl);
 	struct baseline_entry *e = kpool_data(b->pool, i);
 
 	e->first_us = first_us;
 	e->last_us = last_us;
 	stats_sync(b);
+	return i;
+}
+
+/* The live entry with key k: the one last touched in this scope if it is that key,
+ * else looked up; KPOOL_NONE with its hash in *h when absent. */
+static uint32_t entry_find(const struct baseline *b, enum baseline_scope scope,
+			   const uint8_t *k, size_t kl, uint64_t *h)
+{
+	uint32_t i = b->last[scope];
+
+	if (i != KPOOL_NONE) {
+		size_t len;
+		const uint8_t *key = kpool_key(b->pool, i, &len);
+		if (len == kl && memcmp(key, k, kl) == 0)
+			return i;
+	}
+	*h = kpool_hash(b->pool, k, kl);
+	return kpool_find(b->pool, *h, k, kl);
 }
 
 static bool is_expired(const struct baseline *b, uint64_t last_us, uint64_t now_us)
@@ -162,12 +193,13 @@ void baseline_touch(struct baseline *b, enum baseline_scope scope, int family,
 	kl = key_make(k, scope, family, src, dest, len);
 	if (!kl)
 		return;
-	uint64_t h = kpool_hash(b->pool, k, kl);
-	uint32_t i = kpool_find(b->pool, h, k, kl);
+	uint64_t h = 0;
+	uint32_t i = entry_find(b, scope, k, kl, &h);
 	if (i == KPOOL_NONE) {
-		entry_new(b, h, k, kl, now_us, now_us);
+		b->last[scope] = entry_new(b, h, k, kl, now_us, now_us);
 		return;
 	}
+	b->last[scope] = i;
 	struct baseline_entry *e = kpool_data(b->pool, i);
 	if (is_expired(b, e->last_us, now_us)) {
 		e->first_us = e->last_us = now_us; /* seen again after expiry: new again */
@@ -199,6 +231,7 @@ void baseline_expire(struct baseline *b, uint64_t now_us)
 		if (!is_expired(b, e->last_us, now_us))
 			break;
 		kpool_remove(b->pool, i);
+		forget_last(b);
 		b->st.expired++;
 	}
 	stats_sync(b);

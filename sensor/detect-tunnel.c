@@ -35,8 +35,11 @@ struct tunnel_dns_bucket {
 	uint16_t max_label;
 };
 
+/* Only the buckets flagged in used hold anything; the others are stale and read as
+ * empty, so an entry is cleared and summed without touching all 32. */
 struct tunnel_dns_state {
 	struct tunnel_dns_bucket b[TUNNEL_BUCKETS];
+	uint32_t used; /* bit k: b[k] is written since it was last retired */
 	uint16_t nnames;
 	/* Live names: after every bucket advance each has age < TUNNEL_BUCKETS, so the low
 	 * 32 bits of its bucket number are enough to compute the age. */
@@ -72,9 +75,15 @@ struct tunnel_entry {
 
 #define POOL_KEY_MAX (4 + TUNNEL_KEY_MAX)
 
+/* Entropy terms (c/n) log2(c/n) for 1 <= c <= n <= TUNNEL_NAME_MAX, row n from
+ * PLOGP_ROW(n); 0.0 until first needed (a real term with c < n is never 0). */
+#define PLOGP_ROW(n) ((size_t)(n) * ((n) - 1) / 2)
+#define PLOGP_TERMS PLOGP_ROW(TUNNEL_NAME_MAX + 1)
+
 struct tunnel_table {
 	struct kpool *pool;
 	const struct siphash_key *key; /* the pool's, for name and payload hashes */
+	double *plogp;
 };
 
 struct tunnel_table *tunnel_table_create(uint32_t max_entries, char *err, size_t errlen)
@@ -87,9 +96,11 @@ struct tunnel_table *tunnel_table_create(uint32_t max_entries, char *err, size_t
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
-	if (t)
+	if (t) {
 		t->pool = kpool_create(max_entries, sizeof(struct tunnel_entry), POOL_KEY_MAX);
-	if (!t || !t->pool) {
+		t->plogp = calloc(PLOGP_TERMS, sizeof(*t->plogp));
+	}
+	if (!t || !t->pool || !t->plogp) {
 		snprintf(err, errlen, "tunnel table: cannot reserve memory for %u entries",
 			 max_entries);
 		tunnel_table_destroy(t);
@@ -104,6 +115,7 @@ void tunnel_table_destroy(struct tunnel_table *t)
 	if (!t)
 		return;
 	kpool_destroy(t->pool);
+	free(t->plogp);
 	free(t);
 }
 
@@ -117,6 +129,27 @@ const struct kpool_stats *tunnel_table_stats(const struct tunnel_table *t)
 static inline uint8_t lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/* dst[0..n) = src[0..n) without ASCII case, eight bytes at a time: a byte gets 0x20
+ * when it is below 0x80 and at least 'A' and at most 'Z' (no carry crosses a byte:
+ * each sum stays below 0x100). */
+static void lower_copy(uint8_t *dst, const char *src, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x80 * ones;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, low;
+		memcpy(&x, src + i, 8);
+		low = x & ~high;
+		uint64_t ge_a = low + (0x80 - 'A') * ones;
+		uint64_t gt_z = low + (0x80 - 'Z' - 1) * ones;
+		x |= (ge_a & ~gt_z & ~x & high) >> 2;
+		memcpy(dst + i, &x, 8);
+	}
+	for (; i < n; i++)
+		dst[i] = lower((uint8_t)src[i]);
 }
 
 static size_t strip_dot(const char *s, size_t n)
@@ -142,6 +175,42 @@ double tunnel_entropy(const uint8_t *p, size_t n)
 	return h > 0.0 ? h : 0.0; /* -0.0 for a single symbol */
 }
 
+/* tunnel_entropy without its 256-symbol scan and log2 calls: the symbols present are
+ * flagged as they are counted and visited in the same (ascending) order, and each term
+ * is computed once per table with the same expression, so the sum is the same double. */
+double tunnel_table_entropy(struct tunnel_table *t, const uint8_t *p, size_t n)
+{
+	uint8_t count[256]; /* valid where seen says so */
+	uint64_t seen[4] = { 0 };
+	double h = 0.0;
+
+	if (n == 0)
+		return 0.0;
+	if (n > TUNNEL_NAME_MAX)
+		return tunnel_entropy(p, n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t bit = 1ull << (p[i] & 63);
+		if (!(seen[p[i] >> 6] & bit)) {
+			seen[p[i] >> 6] |= bit;
+			count[p[i]] = 0;
+		}
+		count[p[i]]++; /* n <= 253 */
+	}
+	double *row = t->plogp + PLOGP_ROW(n);
+	for (int w = 0; w < 4; w++) {
+		for (uint64_t m = seen[w]; m; m &= m - 1) {
+			size_t c = count[w * 64 + __builtin_ctzll(m)];
+			double term = row[c - 1];
+			if (term == 0.0 && c < n) {
+				double q = (double)c / (double)n;
+				term = row[c - 1] = q * log2(q);
+			}
+			h -= term;
+		}
+	}
+	return h > 0.0 ? h : 0.0;
+}
+
 /* tunnel_dns_left_part on lengths whose trailing dot is already gone */
 static size_t left_part(const char *qname, size_t qlen, const char *regdom, size_t rlen)
 {
@@ -158,6 +227,16 @@ size_t tunnel_dns_left_part(const char *qname, size_t qlen, const char *regdom,
 			    size_t rlen)
 {
 	return left_part(qname, strip_dot(qname, qlen), regdom, strip_dot(regdom, rlen));
+}
+
+/* left_part on names already lowercased */
+static size_t left_part_lower(const uint8_t *qname, size_t qlen, const uint8_t *regdom,
+			      size_t rlen)
+{
+	if (rlen == 0 || qlen <= rlen || qname[qlen - rlen - 1] != '.' ||
+	    memcmp(qname + qlen - rlen, regdom, rlen) != 0)
+		return 0;
+	return qlen - rlen - 1;
 }
 
 static uint16_t longest_label(const uint8_t *p, size_t n)
@@ -193,12 +272,26 @@ static size_t key_head(uint8_t *key, enum tunnel_kind kind, int family,
 	return KEY_HDR;
 }
 
+_Static_assert(TUNNEL_BUCKETS == 32, "one bit per bucket in tunnel_dns_state.used");
+
 static void dns_clear(struct tunnel_dns_state *d)
 {
-	memset(d->b, 0, sizeof(d->b));
-	for (int k = 0; k < TUNNEL_BUCKETS; k++)
-		d->b[k].first_us = UINT64_MAX;
+	d->used = 0;
 	d->nnames = 0;
+}
+
+/* The bucket of bucket number bn, emptied first if it is stale. */
+static struct tunnel_dns_bucket *dns_bucket(struct tunnel_dns_state *d, uint64_t bn)
+{
+	uint32_t bit = 1u << (bn % TUNNEL_BUCKETS);
+	struct tunnel_dns_bucket *b = &d->b[bn % TUNNEL_BUCKETS];
+
+	if (!(d->used & bit)) {
+		memset(b, 0, sizeof(*b));
+		b->first_us = UINT64_MAX;
+		d->used |= bit;
+	}
+	return b;
 }
 
 static void icmp_clear(struct tunnel_icmp_state *c)
@@ -278,11 +371,8 @@ static void dns_advance(struct tunnel_dns_state *d, uint64_t bn, uint64_t advanc
 		return;
 	}
 	/* retire the buckets that leave the window: the slots of bn - advanced + 1 .. bn */
-	for (uint64_t n = bn - advanced + 1; n <= bn; n++) {
-		struct tunnel_dns_bucket *b = &d->b[n % TUNNEL_BUCKETS];
-		memset(b, 0, sizeof(*b));
-		b->first_us = UINT64_MAX;
-	}
+	for (uint64_t n = bn - advanced + 1; n <= bn; n++)
+		d->used &= ~(1u << (n % TUNNEL_BUCKETS));
 	/* and the names whose latest query was in them */
 	uint32_t cur = (uint32_t)bn;
 	for (uint32_t k = 0; k < d->nnames;) {
@@ -330,7 +420,8 @@ static void dns_sum(const struct tunnel_entry *e, uint64_t cur, struct tunnel_dn
 
 	memset(out, 0, sizeof(*out));
 	out->first_us = UINT64_MAX;
-	for (uint32_t k = 0; k < TUNNEL_BUCKETS; k++) {
+	for (uint32_t m = d->used; m; m &= m - 1) {
+		uint32_t k = (uint32_t)__builtin_ctz(m); /* in slot order, as entropy adds up */
 		const struct tunnel_dns_bucket *b = &d->b[k];
 		if (b->first_us == UINT64_MAX)
 			continue;
@@ -375,23 +466,22 @@ bool tunnel_dns_query(struct tunnel_table *t, int family, const uint8_t src[16],
 		return false;
 
 	size_t kl = key_head(key, TUNNEL_KIND_DNS, family, src);
-	for (size_t i = 0; i < rlen; i++)
-		key[kl++] = lower((uint8_t)regdom[i]);
-	for (size_t i = 0; i < qlen; i++)
-		name[i] = lower((uint8_t)qname[i]);
-	size_t left = left_part((const char *)name, qlen, (const char *)key + KEY_HDR, rlen);
+	lower_copy(key + kl, regdom, rlen);
+	kl += rlen;
+	lower_copy(name, qname, qlen);
+	size_t left = left_part_lower(name, qlen, key + KEY_HDR, rlen);
 
 	struct tunnel_entry *e = entry_get(t, key, kl, window_s, &now_us, &bn, &advanced);
 	struct tunnel_dns_state *d = &e->u.dns;
 	if (advanced != UINT64_MAX)
 		dns_advance(d, bn, advanced);
 
-	struct tunnel_dns_bucket *b = &d->b[bn % TUNNEL_BUCKETS];
+	struct tunnel_dns_bucket *b = dns_bucket(d, bn);
 	b->queries = sat_add32(b->queries, 1);
 	if (qtype == TUNNEL_DNS_TYPE_TXT || qtype == TUNNEL_DNS_TYPE_NULL)
 		b->txt_null = sat_add32(b->txt_null, 1);
 	b->name_bytes = sat_add(b->name_bytes, left);
-	b->entropy_sum += tunnel_entropy(name, left);
+	b->entropy_sum += tunnel_table_entropy(t, name, left);
 	uint16_t ll = longest_label(name, left);
 	if (ll > b->max_label)
 		b->max_label = ll;

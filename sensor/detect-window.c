@@ -20,9 +20,12 @@ struct window_bucket {
 };
 
 /* Caller data of a pool entry; its key is the window length (4 bytes, big-endian) then
- * the caller's key bytes. */
+ * the caller's key bytes. Only the buckets flagged in used hold anything: the others
+ * are stale and read as empty, so an entry is cleared, and summed, without touching
+ * all 32 (most entries see a few buckets in their life). */
 struct window_entry {
 	uint32_t window_s;
+	uint32_t used;	  /* bit k: b[k] is written since it was last retired */
 	uint64_t head_bn; /* bucket number of the newest bucket written */
 	uint64_t last_us; /* latest contribution */
 	struct window_bucket b[WINDOW_BUCKETS];
@@ -85,11 +88,11 @@ static size_t key_make(uint8_t *buf, const void *key, size_t keylen, uint32_t wi
 	return 4 + keylen;
 }
 
-static void buckets_clear(struct window_entry *e)
+_Static_assert(WINDOW_BUCKETS == 32, "one bit per bucket in window_entry.used");
+
+static inline void bucket_retire(struct window_entry *e, uint64_t bn)
 {
-	memset(e->b, 0, sizeof(e->b));
-	for (int k = 0; k < WINDOW_BUCKETS; k++)
-		e->b[k].first_us = UINT64_MAX;
+	e->used &= ~(1u << (bn % WINDOW_BUCKETS));
 }
 
 static inline uint64_t width_us(const struct window_entry *e)
@@ -108,14 +111,16 @@ static inline uint32_t sat_add32(uint32_t a, uint32_t b)
 }
 
 /* Sum the buckets still in the window whose newest bucket number is cur: those numbered
- * cur - 31 .. cur. Slot k holds bucket head_bn - ((head_bn - k) mod 32). */
+ * cur - 31 .. cur. Slot k holds bucket head_bn - ((head_bn - k) mod 32). Slots are
+ * visited in order (sums saturate, so the order does not change them anyway). */
 static void entry_sum(const struct window_entry *e, uint64_t cur, struct window_sum *out)
 {
 	uint64_t oldest = cur >= WINDOW_BUCKETS - 1 ? cur - (WINDOW_BUCKETS - 1) : 0;
 
 	memset(out, 0, sizeof(*out));
 	out->first_us = UINT64_MAX;
-	for (uint32_t k = 0; k < WINDOW_BUCKETS; k++) {
+	for (uint32_t m = e->used; m; m &= m - 1) {
+		uint32_t k = (uint32_t)__builtin_ctz(m);
 		const struct window_bucket *b = &e->b[k];
 		if (b->first_us == UINT64_MAX)
 			continue;
@@ -159,9 +164,9 @@ bool window_add(struct window_table *t, const void *key, size_t keylen, uint32_t
 	struct window_entry *e = kpool_data(t->pool, i);
 	if (fresh) {
 		e->window_s = window_s;
+		e->used = 0;
 		e->head_bn = 0;
 		e->last_us = 0;
-		buckets_clear(e);
 	} else if (now_us < e->last_us) {
 		now_us = e->last_us; /* time went back: count at the latest time */
 	}
@@ -172,18 +177,20 @@ bool window_add(struct window_table *t, const void *key, size_t keylen, uint32_t
 	} else if (bn > e->head_bn) {
 		/* retire the buckets that leave the window: the slots of head_bn+1 .. bn */
 		if (bn - e->head_bn >= WINDOW_BUCKETS) {
-			buckets_clear(e);
+			e->used = 0;
 		} else {
-			for (uint64_t n = e->head_bn + 1; n <= bn; n++) {
-				struct window_bucket *b = &e->b[n % WINDOW_BUCKETS];
-				memset(b, 0, sizeof(*b));
-				b->first_us = UINT64_MAX;
-			}
+			for (uint64_t n = e->head_bn + 1; n <= bn; n++)
+				bucket_retire(e, n);
 		}
 		e->head_bn = bn;
 	}
 	/* bn == head_bn here: now_us >= last_us keeps it from going back */
 	struct window_bucket *b = &e->b[bn % WINDOW_BUCKETS];
+	if (!(e->used & (1u << (bn % WINDOW_BUCKETS)))) {
+		memset(b, 0, sizeof(*b));
+		b->first_us = UINT64_MAX;
+		e->used |= 1u << (bn % WINDOW_BUCKETS);
+	}
 	b->bytes = sat_add(b->bytes, bytes);
 	b->packets = sat_add32(b->packets, packets);
 	b->flows = sat_add32(b->flows, flows);

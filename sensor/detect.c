@@ -1,5 +1,4 @@
 /* detect.c: the detection engine (see detect.h). */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +59,35 @@ struct detect {
 	detect_alert_fn fn;
 	void *ctx;
 	struct detect_stats st;
+	/* The enabled rules of each detector, in rule order, as indices: a flow that is
+	 * not egress is only tried against the volume rules that take any direction (none
+	 * of the default rules do), and a DNS query only against the DNS tunnel rules. */
+	int nvol, nvol_any, ndns; /* -1 (nvol): more rules than fit, scan them all */
+	uint16_t vol[RULES_MAX_RULES], vol_any[RULES_MAX_RULES], dns[RULES_MAX_RULES];
 };
 
 static void flush_pending(struct detect *d, uint64_t now_us);
+
+static void index_rules(struct detect *d)
+{
+	d->nvol = d->nvol_any = d->ndns = 0;
+	if (d->rules->n > RULES_MAX_RULES) {
+		d->nvol = -1;
+		return;
+	}
+	for (int k = 0; k < d->rules->n; k++) {
+		const struct rule *r = &d->rules->rules[k];
+		if (!r->enabled)
+			continue;
+		if (r->detector == RULE_DNS_TUNNEL)
+			d->dns[d->ndns++] = (uint16_t)k;
+		if (r->detector != RULE_VOLUME)
+			continue;
+		d->vol[d->nvol++] = (uint16_t)k;
+		if (r->any_direction)
+			d->vol_any[d->nvol_any++] = (uint16_t)k;
+	}
+}
 
 void detect_set_rules(struct detect *d, const struct ruleset_list *rules,
 		      const struct enrich *enrich, const struct netset *home)
@@ -70,6 +95,7 @@ void detect_set_rules(struct detect *d, const struct ruleset_list *rules,
 	d->rules = rules;
 	d->enrich = enrich;
 	d->home = home;
+	index_rules(d);
 }
 
 const struct detect_stats *detect_stats(const struct detect *d)
@@ -101,6 +127,7 @@ struct detect *detect_create(const struct detect_config *cfg, const struct rules
 	d->rules = rules;
 	d->enrich = enrich;
 	d->home = home;
+	index_rules(d);
 	d->names = names;
 	d->fn = fn;
 	d->ctx = ctx;
@@ -224,10 +251,91 @@ static struct detect_flow *dflow(struct flow *f)
 					      sizeof(struct l7_flow));
 }
 
-static void ip_text(int family, const uint8_t *addr, char *out, size_t n)
+/* a byte in decimal, no leading zeros */
+static char *put_dec8(char *p, unsigned v)
 {
-	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, out, (socklen_t)n))
-		snprintf(out, n, "?");
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+		*p++ = (char)('0' + v / 10);
+	} else if (v >= 10) {
+		*p++ = (char)('0' + v / 10);
+	}
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+static char *put_ipv4(char *p, const uint8_t *a)
+{
+	p = put_dec8(p, a[0]);
+	*p++ = '.';
+	p = put_dec8(p, a[1]);
+	*p++ = '.';
+	p = put_dec8(p, a[2]);
+	*p++ = '.';
+	return put_dec8(p, a[3]);
+}
+
+/* a 16-bit field in lower-case hex, no leading zeros */
+static char *put_hex16(char *p, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0;
+
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[(v >> shift) & 0xf];
+	return p;
+}
+
+/* inet_ntop's IPv6 text (glibc resolv/inet_ntop.c), step for step: the first longest
+ * run of at least two zero fields becomes "::"; a dotted tail when that run starts the
+ * address and is six fields long (IPv4-compatible) or five followed by ffff (mapped). */
+static size_t put_ipv6(char *out, const uint8_t *a)
+{
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+	char *p = out;
+
+	for (int i = 0; i < 8; i++) {
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		if (!w[i]) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			if (++cur_len > best_len)
+				best = cur, best_len = cur_len;
+		} else {
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			p = put_ipv4(p, a + 12);
+			break;
+		}
+		p = put_hex16(p, w[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	*p = '\0';
+	return (size_t)(p - out);
+}
+
+size_t detect_ip_text(int family, const uint8_t *addr, char *out)
+{
+	if (family != 4)
+		return put_ipv6(out, addr);
+	char *p = put_ipv4(out, addr);
+	*p = '\0';
+	return (size_t)(p - out);
 }
 
 static const char *name_of(const struct detect *d, uint32_t id, size_t *len)
@@ -236,15 +344,28 @@ static const char *name_of(const struct detect *d, uint32_t id, size_t *len)
 	return s;
 }
 
+/* Texts keyed on by the volume rules and the baseline: the destination at each grain,
+ * the category, and none (rules keyed by source alone). */
+enum text_kind { TEXT_CATEGORY = GRAIN_TENANT + 1, TEXT_NONE, TEXT_KINDS };
+
+/* The texts of one flow for one evaluation, each made (and hashed) on first use: the
+ * twenty-odd rules share a handful of them. */
+struct flow_texts {
+	uint8_t made, hashed; /* bit per enum text_kind */
+	const char *p[TEXT_KINDS];
+	size_t len[TEXT_KINDS];
+	uint64_t hash[TEXT_KINDS];
+	char ip[DETECT_IP_TEXT_MAX];
+};
+
 /* The destination at a grain, as text: name, registered domain or tenant, else the
  * address. */
-static size_t grain_text(const struct detect *d, const struct flow *f,
-			 const struct detect_flow *df, enum grain g, char *out, size_t n)
+static void grain_text(const struct detect *d, const struct flow *f,
+		       const struct detect_flow *df, enum grain g, struct flow_texts *t)
 {
 	const struct l7_flow *s = flow_ext((struct flow *)(uintptr_t)f);
 	size_t len = 0;
 	const char *p = NULL;
-	int in_side = df->out_side ^ 1;
 
 	if (g == GRAIN_TENANT && df->tenant_name)
 		p = name_of(d, df->tenant_name, &len);
@@ -252,26 +373,57 @@ static size_t grain_text(const struct detect *d, const struct flow *f,
 		p = name_of(d, df->regdom, &len);
 	if (!p && l7_destination_name(s))
 		p = name_of(d, l7_destination_name(s), &len);
-	if (p) {
-		if (len >= n)
-			len = n - 1;
-		memcpy(out, p, len);
-		out[len] = '\0';
-		return len;
+	if (!p) {
+		if (!t->ip[0])
+			detect_ip_text(f->key.family, f->key.addr[df->out_side ^ 1], t->ip);
+		p = t->ip;
+		len = strlen(p);
 	}
-	ip_text(f->key.family, f->key.addr[in_side], out, n);
-	return strlen(out);
+	t->p[g] = p;
+	t->len[g] = len < 299 ? len : 299; /* names are shorter: NAMES_MAX_LEN */
+}
+
+static const char *flow_text(const struct detect *d, const struct flow *f,
+			     const struct detect_flow *df, enum text_kind k,
+			     struct flow_texts *t, size_t *len)
+{
+	if (!(t->made & (1u << k))) {
+		if (k == TEXT_CATEGORY) {
+			t->p[k] = enrich_category_name((enum enrich_category)df->category);
+			t->len[k] = strlen(t->p[k]);
+		} else if (k == TEXT_NONE) {
+			t->p[k] = "";
+			t->len[k] = 0;
+		} else {
+			grain_text(d, f, df, (enum grain)k, t);
+		}
+		t->made |= (uint8_t)(1u << k);
+	}
+	*len = t->len[k];
+	return t->p[k];
+}
+
+static uint64_t flow_text_hash(const struct detect *d, const struct flow *f,
+			       const struct detect_flow *df, enum text_kind k,
+			       struct flow_texts *t)
+{
+	if (!(t->hashed & (1u << k))) {
+		size_t len;
+		const char *p = flow_text(d, f, df, k, t, &len);
+		t->hash[k] = siphash13(&d->hk, p, len);
+		t->hashed |= (uint8_t)(1u << k);
+	}
+	return t->hash[k];
 }
 
 static void enrich_flow(struct detect *d, struct flow *f, struct detect_flow *df,
-			uint64_t now_us)
+			struct flow_texts *t, uint64_t now_us)
 {
 	const struct l7_flow *s = flow_ext(f);
 	int in_side = df->out_side ^ 1;
 	size_t len = 0;
 	const char *name = name_of(d, l7_destination_name(s), &len);
 	struct enrich_result er;
-	char text[300];
 
 	enrich_destination(d->enrich, f->key.family, f->key.addr[in_side], name, name ? len : 0,
 			   &er);
@@ -294,7 +446,8 @@ static void enrich_flow(struct detect *d, struct flow *f, struct detect_flow *df
 		struct baseline_seen h, site;
 		if (g == GRAIN_TENANT && !df->tenant_name)
 			continue;
-		size_t n = grain_text(d, f, df, (enum grain)g, text, sizeof(text));
+		size_t n;
+		const char *text = flow_text(d, f, df, (enum text_kind)g, t, &n);
 		baseline_touch(d->base, BASELINE_HOST, f->key.family, f->key.addr[df->out_side], text,
 			       n, now_us, &h);
 		baseline_touch(d->base, BASELINE_SITE, 0, NULL, text, n, now_us, &site);
@@ -317,22 +470,42 @@ static bool country_in(const char (*list)[3], int n, const char *c)
 	return false;
 }
 
+/* What the rules' match conditions look at, the same for every rule: worked out once
+ * per evaluation (the application's bit on first use). */
+struct flow_match {
+	uint8_t tr;	   /* RULE_TRANSPORT_* */
+	uint16_t port;	   /* the far end's; 0 for ICMP */
+	bool app_known;
+	uint32_t app_bit;
+};
+
+static void flow_match_init(const struct flow *f, const struct detect_flow *df,
+			    struct flow_match *m)
+{
+	m->tr = f->key.proto == 6 ? RULE_TRANSPORT_TCP :
+		f->key.proto == 17 ? RULE_TRANSPORT_UDP :
+		(f->key.proto == 1 || f->key.proto == 58) ? RULE_TRANSPORT_ICMP : 0;
+	m->port = m->tr == RULE_TRANSPORT_ICMP ? 0 : f->key.port[df->out_side ^ 1];
+	m->app_known = false;
+	m->app_bit = 0;
+}
+
 static bool rule_matches(const struct detect *d, const struct rule *r, const struct flow *f,
-			 const struct detect_flow *df)
+			 const struct detect_flow *df, struct flow_match *m)
 {
 	const struct l7_flow *s = flow_ext((struct flow *)(uintptr_t)f);
-	int in_side = df->out_side ^ 1;
-	uint8_t tr = f->key.proto == 6 ? RULE_TRANSPORT_TCP :
-		     f->key.proto == 17 ? RULE_TRANSPORT_UDP :
-		     (f->key.proto == 1 || f->key.proto == 58) ? RULE_TRANSPORT_ICMP : 0;
 
 	if (df->egress != 1 && !r->any_direction)
 		return false;
-	if (r->transports && !(r->transports & tr))
+	if (r->transports && !(r->transports & m->tr))
 		return false;
-	if (!rule_port_matches(r, tr == RULE_TRANSPORT_ICMP ? 0 : f->key.port[in_side]))
+	if ((r->nports || r->nnot_ports) && !rule_port_matches(r, m->port))
 		return false;
-	if (r->apps && !(r->apps & rule_app_bit(l7_app_name((enum l7_app)s->app))))
+	if (r->apps && !m->app_known) {
+		m->app_bit = rule_app_bit(l7_app_name((enum l7_app)s->app));
+		m->app_known = true;
+	}
+	if (r->apps && !(r->apps & m->app_bit))
 		return false;
 	if (r->categories && !(r->categories & (1u << df->category)))
 		return false;
@@ -399,8 +572,8 @@ static void volume_message(struct alert *a, const char *rule_name, uint32_t wind
 			   uint64_t threshold)
 {
 	char src[64], dst[64], vol[32], thr[32], win[16];
-	ip_text(a->family, a->src, src, sizeof(src));
-	ip_text(a->family, a->dst, dst, sizeof(dst));
+	detect_ip_text(a->family, a->src, src);
+	detect_ip_text(a->family, a->dst, dst);
 	alert_fmt_bytes(a->bytes_out, vol, sizeof(vol));
 	alert_fmt_bytes(threshold, thr, sizeof(thr));
 	alert_fmt_duration(window_s, win, sizeof(win));
@@ -567,12 +740,15 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 	uint64_t dpk = f->pkts[o] - df->given_pkts;
 	uint32_t newflow = df->counted ? 0 : 1;
 	bool learn = learning(d, now_us);
-	char text[300];
+	struct flow_texts texts;
+	struct flow_match match;
 
 	d->st.evaluations++;
 	(void)learning(d, now_us); /* starts the learning period at the first evaluation */
+	texts.made = texts.hashed = 0;
+	texts.ip[0] = '\0';
 	if (!df->enriched)
-		enrich_flow(d, f, df, now_us);
+		enrich_flow(d, f, df, &texts, now_us);
 	df->given_out = f->ip_bytes[o];
 	df->given_in = f->ip_bytes[i];
 	df->given_pkts = f->pkts[o];
@@ -582,13 +758,17 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 			d->st.allowlisted_flows++;
 		return;
 	}
-	for (int k = 0; k < d->rules->n; k++) {
+	flow_match_init(f, df, &match);
+	int nrules = d->nvol < 0 ? d->rules->n : df->egress == 1 ? d->nvol : d->nvol_any;
+	const uint16_t *idx = df->egress == 1 ? d->vol : d->vol_any;
+	for (int j = 0; j < nrules; j++) {
+		int k = d->nvol < 0 ? j : idx[j];
 		const struct rule *r = &d->rules->rules[k];
 		struct window_sum out, in;
 		uint8_t key[WINDOW_KEY_MAX];
 		size_t kl = 0;
 
-		if (!r->enabled || r->detector != RULE_VOLUME || !rule_matches(d, r, f, df))
+		if (!r->enabled || r->detector != RULE_VOLUME || !rule_matches(d, r, f, df, &match))
 			continue;
 		if (r->key == RULE_KEY_TENANT && !df->tenant_name)
 			continue;
@@ -599,16 +779,10 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 		key[3] = f->key.family;
 		memcpy(key + 4, f->key.addr[o], 16);
 		kl = 20;
-		size_t tl = 0;
-		if (r->key == RULE_KEY_CATEGORY) {
-			tl = (size_t)snprintf(text, sizeof(text), "%s",
-					      enrich_category_name((enum enrich_category)df->category));
-		} else if (r->key != RULE_KEY_SOURCE) {
-			tl = grain_text(d, f, df, grain_of(r->key), text, sizeof(text));
-		} else {
-			text[0] = '\0';
-		}
-		uint64_t gh = siphash13(&d->hk, text, tl);
+		enum text_kind tk = r->key == RULE_KEY_CATEGORY ? TEXT_CATEGORY :
+				    r->key == RULE_KEY_SOURCE ? TEXT_NONE :
+				    (enum text_kind)grain_of(r->key);
+		uint64_t gh = flow_text_hash(d, f, df, tk, &texts);
 		memcpy(key + kl, &gh, 8);
 		kl += 8;
 		window_add(d->win, key, kl, r->window_s, now_us, dout, (uint32_t)dpk, newflow, &out);
@@ -635,9 +809,11 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 			continue;
 		}
 		char keytext[400], src[64];
-		ip_text(f->key.family, f->key.addr[o], src, sizeof(src));
-		snprintf(keytext, sizeof(keytext), "%s %s%s%s", rule_key_name(r->key), src,
-			 tl ? " " : "", tl ? text : "");
+		size_t tl;
+		const char *text = flow_text(d, f, df, tk, &texts, &tl);
+		detect_ip_text(f->key.family, f->key.addr[o], src);
+		snprintf(keytext, sizeof(keytext), "%s %s%s%.*s", rule_key_name(r->key), src,
+			 tl ? " " : "", (int)tl, text);
 		uint64_t sk = siphash13(&d->hk, key, kl) ^ (uint64_t)k;
 		if (!suppress_pass(d, sk, r->suppress_s, now_us)) {
 			d->st.suppressed++;
@@ -648,22 +824,28 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 	}
 }
 
-void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended)
+static void flow_direction(struct detect *d, const struct flow *f, struct detect_flow *df)
 {
-	struct detect_flow *df = dflow(f);
+	const struct flow_key *k = &f->key;
+	bool a = netset_contains(d->home, k->family, k->addr[0]);
+	bool b = netset_contains(d->home, k->family, k->addr[1]);
 
-	if (!df->egress) {
-		const struct flow_key *k = &f->key;
-		bool a = netset_contains(d->home, k->family, k->addr[0]);
-		bool b = netset_contains(d->home, k->family, k->addr[1]);
-		if (a != b) {
-			df->egress = 1;
-			df->out_side = a ? 0 : 1;
-		} else {
-			df->egress = 2;
-			df->out_side = f->init; /* "any" direction rules: the initiator sends */
-		}
+	if (a != b) {
+		df->egress = 1;
+		df->out_side = a ? 0 : 1;
+	} else {
+		df->egress = 2;
+		df->out_side = f->init; /* "any" direction rules: the initiator sends */
 	}
+}
+
+/* detect_flow past its common case */
+static void __attribute__((noinline)) flow_step(struct detect *d, struct flow *f,
+						struct detect_flow *df, uint64_t now_us,
+						bool ended)
+{
+	if (!df->egress)
+		flow_direction(d, f, df);
 	/* a flow whose sender carried no payload (a SYN, a scan probe, a refused
 	 * connection) moves no data: it is left out of the windows, which keeps a SYN
 	 * flood from churning them */
@@ -675,6 +857,17 @@ void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended)
 		names_unref(d->names, df->tenant_name);
 		df->regdom = df->tenant_name = 0;
 	}
+}
+
+void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended)
+{
+	struct detect_flow *df = dflow(f);
+
+	/* most calls are a packet of a known flow short of its next checkpoint: done */
+	if (df->egress && !ended &&
+	    f->ip_bytes[df->out_side] - df->given_out < d->cfg.checkpoint_bytes)
+		return;
+	flow_step(d, f, df, now_us, ended);
 }
 
 void detect_flow_restart(struct detect *d, struct flow *f, uint64_t now_us)
@@ -706,7 +899,7 @@ static void fire_tunnel(struct detect *d, const struct rule *r, int family, cons
 		memcpy(a.dst, dst, 16);
 	snprintf(a.key, sizeof(a.key), "%s", keytext);
 	alert_id(r, keytext, now_us, a.id);
-	ip_text(family, src, s, sizeof(s));
+	detect_ip_text(family, src, s);
 	alert_fmt_duration(r->window_s, win, sizeof(win));
 	if (ds) {
 		a.start_us = ds->first_us;
@@ -738,7 +931,7 @@ static void fire_tunnel(struct detect *d, const struct rule *r, int family, cons
 		a.bytes_out = is->payload_bytes;
 		a.packets_out = is->packets;
 		snprintf(a.threshold, sizeof(a.threshold), "icmp_tunnel measures");
-		ip_text(family, dst, dt, sizeof(dt));
+		detect_ip_text(family, dst, dt);
 		snprintf(a.message, sizeof(a.message),
 			 "%s sent %llu bytes of ICMP echo payload in %llu packets (%llu large, %llu "
 			 "changing) to %s within %s: %s",
@@ -765,7 +958,9 @@ void detect_dns_query(struct detect *d, int family, const uint8_t src[16], const
 		return;
 	bool learn = d->cfg.learn_only;
 	size_t rl = strlen(er.registered_domain);
-	for (int k = 0; k < d->rules->n; k++) {
+	int nrules = d->nvol < 0 ? d->rules->n : d->ndns;
+	for (int j = 0; j < nrules; j++) {
+		int k = d->nvol < 0 ? j : d->dns[j];
 		const struct rule *r = &d->rules->rules[k];
 		struct tunnel_dns_sum sum;
 		int w;
@@ -796,7 +991,7 @@ void detect_dns_query(struct detect *d, int family, const uint8_t src[16], const
 			continue;
 		}
 		char keytext[400], s[64];
-		ip_text(family, src, s, sizeof(s));
+		detect_ip_text(family, src, s);
 		snprintf(keytext, sizeof(keytext), "registered_domain %s %s", s, er.registered_domain);
 		uint64_t sk = siphash13(&d->hk, keytext, strlen(keytext)) ^ (uint64_t)k;
 		if (!suppress_pass(d, sk, r->suppress_s, now_us)) {
@@ -835,8 +1030,8 @@ void detect_icmp_echo(struct detect *d, int family, const uint8_t src[16],
 			continue;
 		}
 		char keytext[400], s[64], t[64];
-		ip_text(family, src, s, sizeof(s));
-		ip_text(family, dst, t, sizeof(t));
+		detect_ip_text(family, src, s);
+		detect_ip_text(family, dst, t);
 		snprintf(keytext, sizeof(keytext), "destination %s %s", s, t);
 		uint64_t sk = siphash13(&d->hk, keytext, strlen(keytext)) ^ (uint64_t)k;
 		if (!suppress_pass(d, sk, r->suppress_s, now_us)) {

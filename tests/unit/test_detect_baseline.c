@@ -415,6 +415,61 @@ static void test_expiry(void **state)
 	baseline_destroy(b);
 }
 
+/* The same destination touched again at once (a flow's grains often share a text):
+ * known, with the first touch's times; and once it expired and was removed, or the
+ * table was reloaded, a touch makes it again rather than finding what was removed. */
+static void test_touch_again(void **state)
+{
+	struct baseline *b = mk(8, HOUR);
+	struct baseline_seen s;
+	(void)state;
+
+	s = touch(b, BASELINE_HOST, 4, A4, "10.1.2.3", T0);
+	assert_false(s.known);
+	s = touch(b, BASELINE_SITE, 0, NULL, "10.1.2.3", T0);
+	assert_false(s.known);
+	s = touch(b, BASELINE_HOST, 4, A4, "10.1.2.3", T0);
+	assert_true(s.known);
+	assert_int_equal(s.first_us, T0);
+	assert_int_equal(s.last_us, T0);
+	s = touch(b, BASELINE_SITE, 0, NULL, "10.1.2.3", T0 + 5);
+	assert_true(s.known);
+	s = touch(b, BASELINE_SITE, 0, NULL, "10.1.2.3", T0 + 6);
+	assert_true(s.known);
+	assert_int_equal(s.last_us, T0 + 5);
+	/* a key that differs only in length or in the last byte is another entry */
+	s = touch(b, BASELINE_HOST, 4, A4, "10.1.2.", T0 + 6);
+	assert_false(s.known);
+	s = touch(b, BASELINE_HOST, 4, A4, "10.1.2.4", T0 + 6);
+	assert_false(s.known);
+	assert_int_equal(baseline_stats(b)->entries, 4);
+
+	baseline_expire(b, T0 + 3 * HOUR); /* all four go */
+	assert_int_equal(baseline_stats(b)->entries, 0);
+	s = touch(b, BASELINE_HOST, 4, A4, "10.1.2.4", T0 + 3 * HOUR);
+	assert_false(s.known);
+	s = touch(b, BASELINE_SITE, 0, NULL, "10.1.2.3", T0 + 3 * HOUR);
+	assert_false(s.known);
+	assert_int_equal(baseline_stats(b)->entries, 2);
+	assert_int_equal(baseline_stats(b)->created, 6);
+	baseline_expire(b, T0 + 5 * HOUR);
+	assert_int_equal(baseline_stats(b)->entries, 0);
+	baseline_expire(b, T0 + 5 * HOUR); /* the lists are intact */
+	assert_int_equal(baseline_stats(b)->entries, 0);
+	baseline_destroy(b);
+
+	/* full: the entry evicted for a new one is not found again */
+	b = mk(2, 0);
+	touch(b, BASELINE_HOST, 4, A4, "x", T0);
+	touch(b, BASELINE_SITE, 0, NULL, "x", T0);
+	s = touch(b, BASELINE_SITE, 0, NULL, "y", T0 + 1); /* evicts host x */
+	assert_false(s.known);
+	s = touch(b, BASELINE_HOST, 4, A4, "x", T0 + 2);
+	assert_false(s.known);
+	assert_int_equal(baseline_stats(b)->evictions, 2);
+	baseline_destroy(b);
+}
+
 static void test_eviction(void **state)
 {
 	struct baseline *b = mk(3, 0);
@@ -909,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_scopes),
 		cmocka_unit_test(test_long_dest),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_touch_again),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test_setup_teardown(test_save_load_roundtrip, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_load_absent_and_io, fx_setup, fx_teardown),

@@ -117,6 +117,52 @@ static void test_entropy(void **state)
 	assert_float_equal(H("x1y2.tunnel"), log2(11.0) - 2.0 / 11.0, 1e-12);
 }
 
+/* The table's entropy is the same double as tunnel_entropy's, bit for bit: every term
+ * (c/n) log2(c/n) of a name (one byte c times, the rest distinct), random names over
+ * small and large alphabets, each asked twice (the second time from the cached terms). */
+static void same_entropy(struct tunnel_table *t, const uint8_t *p, size_t n)
+{
+	double want = tunnel_entropy(p, n);
+	for (int k = 0; k < 2; k++) {
+		double got = tunnel_table_entropy(t, p, n);
+		if (memcmp(&got, &want, sizeof(got)) != 0)
+			fail_msg("n %zu: table %.17g, formula %.17g", n, got, want);
+	}
+}
+
+static void test_entropy_table(void **state)
+{
+	static const size_t alphabets[] = { 1, 2, 3, 16, 32, 37, 64, 200, 256 };
+	uint8_t p[TUNNEL_NAME_MAX + 3];
+	struct tunnel_table *t = mk(1);
+	(void)state;
+
+	same_entropy(t, NULL, 0);
+	for (size_t n = 1; n <= TUNNEL_NAME_MAX; n++) {
+		for (size_t c = 1; c <= n; c++) {
+			memset(p, 'a', c);
+			for (size_t i = c; i < n; i++)
+				p[i] = (uint8_t)('a' + 1 + (i - c)); /* wraps past 255: distinct */
+			same_entropy(t, p, n);
+		}
+	}
+	for (int round = 0; round < 20000; round++) {
+		size_t n = 1 + (size_t)rnd() % TUNNEL_NAME_MAX;
+		size_t a = alphabets[(size_t)rnd() % (sizeof(alphabets) / sizeof(alphabets[0]))];
+		uint8_t base = (uint8_t)rnd();
+		for (size_t i = 0; i < n; i++)
+			p[i] = (uint8_t)(base + (size_t)rnd() % a);
+		same_entropy(t, p, n);
+	}
+	/* longer than a name: the formula itself */
+	for (size_t n = TUNNEL_NAME_MAX + 1; n <= sizeof(p); n++) {
+		for (size_t i = 0; i < n; i++)
+			p[i] = (uint8_t)(i * 7);
+		same_entropy(t, p, n);
+	}
+	tunnel_table_destroy(t);
+}
+
 static size_t lp(const char *q, const char *r)
 {
 	return tunnel_dns_left_part(q, strlen(q), r, strlen(r));
@@ -451,6 +497,62 @@ static void test_keys(void **state)
 	tunnel_table_destroy(t);
 }
 
+static char ref_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* Names and domains are taken without ASCII case, whatever their length (they are
+ * lowercased eight bytes at a time): only 'A' .. 'Z' change, not '@', '[', '`', '{' nor
+ * bytes above 0x7f whose low bits spell a letter. */
+static void test_name_case(void **state)
+{
+	static const char edge[] = "AZaz@[`{09-_.";
+	static const char high[] = { (char)0xc1, (char)0xda, (char)0xe1, (char)0xfa };
+	static const char *const doms[] = { "x.io", "Example.COM", "a-long-registered-DOMAIN.org",
+					    "eXaMpLe.Co.Uk" };
+	char q[200], ql[200], dom[64];
+	struct tunnel_dns_sum s;
+	(void)state;
+
+	for (int round = 0; round < 3000; round++) {
+		struct tunnel_table *t = mk(4);
+		const char *d = doms[round % 4];
+		size_t rl = strlen(d), left = 1 + (size_t)rnd() % 60;
+		for (size_t i = 0; i < rl; i++)
+			dom[i] = rnd() % 2 ? d[i] : ref_lower(d[i]);
+		dom[rl] = '\0';
+		for (size_t i = 0; i < left; i++) {
+			uint64_t r = rnd();
+			q[i] = r % 4 == 0 ? edge[(r >> 8) % (sizeof(edge) - 1)] :
+			       r % 4 == 1 ? high[(r >> 8) % 4] :
+			       (char)((r % 8 < 4 ? 'A' : 'a') + (r >> 8) % 26);
+		}
+		q[left] = '.';
+		memcpy(q + left + 1, d, rl + 1);
+		for (size_t i = 0; i <= left + rl; i++)
+			ql[i] = ref_lower(q[i]);
+		ql[left + rl + 1] = '\0';
+
+		assert_true(tunnel_dns_query(t, 4, SRC4, dom, rl, q, strlen(q), 1, 300, T0, &s));
+		assert_int_equal(s.name_bytes, left);
+		double want = tunnel_entropy((const uint8_t *)ql, left);
+		assert_memory_equal(&s.mean_entropy, &want, sizeof(want));
+		assert_true(dns(t, d, ql, 1, 300, T0, &s));
+		assert_int_equal(s.queries, 2);
+		assert_int_equal(s.unique_names, 1);
+		assert_int_equal(tunnel_table_stats(t)->entries, 1);
+		/* one byte that only looks like a case pair away: another name */
+		size_t at = (size_t)rnd() % left;
+		ql[at] = ql[at] == '@' ? '`' : ql[at] == '[' ? '{' : ql[at] == '`' ? '@' :
+			 ql[at] == (char)0xc1 ? (char)0xe1 : ql[at] == (char)0xe1 ? (char)0xc1 :
+			 (char)(ql[at] ^ 1);
+		assert_true(dns(t, d, ql, 1, 300, T0, &s));
+		assert_int_equal(s.unique_names, 2);
+		tunnel_table_destroy(t);
+	}
+}
+
 static void test_time_backwards(void **state)
 {
 	struct tunnel_table *t = mk(4);
@@ -733,6 +835,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_bounds),
 		cmocka_unit_test(test_entropy),
+		cmocka_unit_test(test_entropy_table),
 		cmocka_unit_test(test_left_part),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_one_query),
@@ -741,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_window_expiry),
 		cmocka_unit_test(test_unique_exact_after_cap),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_name_case),
 		cmocka_unit_test(test_time_backwards),
 		cmocka_unit_test(test_icmp_ping),
 		cmocka_unit_test(test_icmp_tunnel),
