@@ -63,6 +63,8 @@ struct json {
 	char *buf;
 	size_t cap;			/* size of buf, including the NUL */
 	size_t len;			/* bytes of text written so far */
+	size_t lim;			/* len may grow to this: cap less the NUL
+					 * and the open containers' closers */
 	bool truncated;			/* ran out of room; content was dropped */
 	bool misuse;			/* API misuse; content was dropped */
 	bool top_done;			/* the top-level value has been started */
