@@ -97,6 +97,31 @@ void json_time(struct json *j, const char *key, uint64_t usec_since_epoch);
  * ("2001:db8::1"); null for any other family. */
 void json_ip(struct json *j, const char *key, int family, const uint8_t addr[16]);
 
+/*
+ * Keys known when compiling: JSON_KEY("port") holds the key already quoted,
+ * with the comma that goes before it and the colon after, so that writing it is
+ * one copy and no escaping. Only for string literals of printable ASCII without
+ * '"' or '\' (the ECS names); a key that may hold anything else takes the
+ * escaping const char * form above. The _k functions are those above with such
+ * a key, for members of objects; a _k call elsewhere is misuse as usual.
+ */
+struct json_key {
+	const char *text;		/* ",\"port\":" */
+	size_t len;
+};
+
+#define JSON_KEY(lit) ((struct json_key){ ",\"" lit "\":", sizeof(lit) + 3 })
+
+void json_obj_begin_k(struct json *j, struct json_key k);
+void json_arr_begin_k(struct json *j, struct json_key k);
+void json_str_k(struct json *j, struct json_key k, const char *s);
+void json_strn_k(struct json *j, struct json_key k, const void *s, size_t n);
+void json_u64_k(struct json *j, struct json_key k, uint64_t v);
+void json_bool_k(struct json *j, struct json_key k, bool v);
+void json_double_k(struct json *j, struct json_key k, double v);
+void json_time_k(struct json *j, struct json_key k, uint64_t usec_since_epoch);
+void json_ip_k(struct json *j, struct json_key k, int family, const uint8_t addr[16]);
+
 /* Terminates the text with a NUL (closing containers only after truncation or
  * misuse, see above) and returns it; *len (if len is not NULL) gets its length.
  * The text lives in the caller's buffer. No newline is appended. */

@@ -143,6 +143,18 @@ static size_t json_utf8_len(const uint8_t *s, size_t n)
 	return need;
 }
 
+/* Nonzero if any of the 8 bytes in w is not plain ASCII: below 0x20, '"', '\'
+ * or 0x7f and above. Each test borrows or carries only out of a byte that it
+ * flags, so there are no false alarms. */
+static inline uint64_t json_special8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+		w | (w + ones)) & (ones * 0x80);
+}
+
 /* End of the run of bytes from s[i] on that go into the text unchanged: plain
  * ASCII and well-formed UTF-8 sequences. */
 static inline size_t json_plain_run(const uint8_t *s, size_t i, size_t n)
@@ -150,6 +162,16 @@ static inline size_t json_plain_run(const uint8_t *s, size_t i, size_t n)
 	size_t k;
 
 	for (;;) {
+		/* Eight bytes at a time while they are plain, then byte by byte
+		 * to find where the run ends. */
+		while (n - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (json_special8(w))
+				break;
+			i += 8;
+		}
 		while (i < n && json_class[s[i]] == JSON_PLAIN)
 			i++;
 		if (i == n || json_class[s[i]] != JSON_HIGH ||
@@ -291,6 +313,22 @@ static bool json_head(struct json *j, const char *key)
 	return true;
 }
 
+/* The same for a key that needs no escaping: one copy of its text, which starts
+ * with the comma. */
+static bool json_head_k(struct json *j, struct json_key k)
+{
+	size_t skip;
+
+	if (!json_may_start(j, true))
+		return false;
+	skip = j->first[j->depth - 1];	/* no comma before the first member */
+	if (!json_put(j, k.text + skip, k.len - skip)) {
+		j->truncated = true;
+		return false;
+	}
+	return true;
+}
+
 /* A member was written whole. */
 static inline void json_done(struct json *j)
 {
@@ -316,6 +354,70 @@ static void json_raw(struct json *j, const char *key, const char *text, size_t n
 
 	if (json_head(j, key))
 		json_tail(j, mark, text, n);
+}
+
+/* A member with a JSON_KEY key and a value that needs no escaping, in quotes
+ * if quote: one room check and the copies. */
+static inline void json_put_k(struct json *j, struct json_key k, const char *text,
+			      size_t n, bool quote)
+{
+	size_t skip, klen, total;
+	char *p;
+
+	if (!json_may_start(j, true))
+		return;
+	skip = j->first[j->depth - 1];	/* no comma before the first member */
+	klen = k.len - skip;
+	total = klen + n + (quote ? 2 : 0);
+	if (!json_fits(j, total)) {
+		j->truncated = true;
+		return;
+	}
+	p = j->buf + j->len;
+	json_copy(p, k.text + skip, klen);
+	p += klen;
+	if (quote)
+		*p++ = '"';
+	json_copy(p, text, n);
+	if (quote)
+		p[n] = '"';
+	j->len += total;
+	j->first[j->depth - 1] = false;
+}
+
+static void json_raw_k(struct json *j, struct json_key k, const char *text, size_t n)
+{
+	json_put_k(j, k, text, n, false);
+}
+
+/* Opens a container as the member k: key, opener and the byte for its closer
+ * checked at once. */
+static void json_open_k(struct json *j, struct json_key k, char open, char close)
+{
+	size_t skip, klen;
+	char *p;
+
+	if (!json_may_start(j, true))
+		return;
+	if (j->depth >= JSON_MAX_DEPTH) {
+		j->misuse = true;
+		return;
+	}
+	skip = j->first[j->depth - 1];
+	klen = k.len - skip;
+	if (!json_fits(j, klen + 2)) {
+		j->truncated = true;
+		return;
+	}
+	p = j->buf + j->len;
+	json_copy(p, k.text + skip, klen);
+	p[klen] = open;
+	j->len += klen + 1;
+	j->lim--;
+	j->first[j->depth - 1] = false;
+	j->closer[j->depth] = close;
+	j->first[j->depth] = true;
+	j->depth++;
 }
 
 static void json_open(struct json *j, size_t mark, char open, char close)
@@ -360,6 +462,11 @@ void json_obj_begin(struct json *j, const char *key)
 		json_open(j, mark, '{', '}');
 }
 
+void json_obj_begin_k(struct json *j, struct json_key k)
+{
+	json_open_k(j, k, '{', '}');
+}
+
 void json_obj_end(struct json *j)
 {
 	json_end(j, '}');
@@ -373,9 +480,24 @@ void json_arr_begin(struct json *j, const char *key)
 		json_open(j, mark, '[', ']');
 }
 
+void json_arr_begin_k(struct json *j, struct json_key k)
+{
+	json_open_k(j, k, '[', ']');
+}
+
 void json_arr_end(struct json *j)
 {
 	json_end(j, ']');
+}
+
+/* The string value of a member whose head (from mark on) is written. */
+static void json_string_tail(struct json *j, size_t mark, const void *s, size_t n)
+{
+	if (!json_put_string(j, s, n)) {
+		json_abort(j, mark);
+		return;
+	}
+	json_done(j);
 }
 
 void json_strn(struct json *j, const char *key, const void *s, size_t n)
@@ -386,13 +508,23 @@ void json_strn(struct json *j, const char *key, const void *s, size_t n)
 		j->misuse = true;
 		return;
 	}
-	if (!json_head(j, key))
-		return;
-	if (!json_put_string(j, s, n)) {
-		json_abort(j, mark);
+	if (json_head(j, key))
+		json_string_tail(j, mark, s, n);
+}
+
+void json_strn_k(struct json *j, struct json_key k, const void *s, size_t n)
+{
+	size_t mark = j->len;
+
+	if (s == NULL && n > 0) {
+		j->misuse = true;
 		return;
 	}
-	json_done(j);
+	/* Most strings need no escape: then they are copied like a number. */
+	if (json_plain_run(s, 0, n) == n)
+		json_put_k(j, k, s, n, true);
+	else if (json_head_k(j, k))
+		json_string_tail(j, mark, s, n);
 }
 
 void json_str(struct json *j, const char *key, const char *s)
@@ -401,6 +533,24 @@ void json_str(struct json *j, const char *key, const char *s)
 		json_null(j, key);
 	else
 		json_strn(j, key, s, strlen(s));
+}
+
+void json_str_k(struct json *j, struct json_key k, const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL) {
+		json_raw_k(j, k, "null", 4);
+		return;
+	}
+	/* The NUL is not plain: one pass finds the length of a string that
+	 * needs no escape. */
+	while (json_class[(uint8_t)s[n]] == JSON_PLAIN)
+		n++;
+	if (s[n] == '\0')
+		json_put_k(j, k, s, n, true);
+	else
+		json_strn_k(j, k, s, n + strlen(s + n));
 }
 
 /* v in decimal, ending just before end; returns where it starts. */
@@ -429,6 +579,13 @@ void json_u64(struct json *j, const char *key, uint64_t v)
 	json_raw(j, key, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+void json_u64_k(struct json *j, struct json_key k, uint64_t v)
+{
+	char tmp[20], *p = json_fmt_u64(tmp + sizeof(tmp), v);
+
+	json_raw_k(j, k, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 void json_i64(struct json *j, const char *key, int64_t v)
 {
 	char tmp[21], *p;
@@ -448,35 +605,59 @@ void json_bool(struct json *j, const char *key, bool v)
 		json_raw(j, key, "false", 5);
 }
 
+void json_bool_k(struct json *j, struct json_key k, bool v)
+{
+	if (v)
+		json_raw_k(j, k, "true", 4);
+	else
+		json_raw_k(j, k, "false", 5);
+}
+
 void json_null(struct json *j, const char *key)
 {
 	json_raw(j, key, "null", 4);
 }
 
+/* %.6g of v into tmp; its length, or 0 for null. */
+static size_t json_fmt_double(char tmp[32], double v)
+{
+	int n, i;
+
+	if (!isfinite(v))
+		return 0;
+	n = snprintf(tmp, 32, "%.6g", v);
+	if (n <= 0 || n >= 32)
+		return 0;
+	/* %g follows LC_NUMERIC: mend a ',' radix, refuse anything else odd. */
+	for (i = 0; i < n; i++) {
+		if (tmp[i] == ',')
+			tmp[i] = '.';
+		else if (!strchr("0123456789+-.e", tmp[i]))
+			return 0;
+	}
+	return (size_t)n;
+}
+
 void json_double(struct json *j, const char *key, double v)
 {
 	char tmp[32];
-	int n, i;
+	size_t n = json_fmt_double(tmp, v);
 
-	if (!isfinite(v)) {
+	if (n)
+		json_raw(j, key, tmp, n);
+	else
 		json_null(j, key);
-		return;
-	}
-	n = snprintf(tmp, sizeof(tmp), "%.6g", v);
-	if (n <= 0 || (size_t)n >= sizeof(tmp)) {
-		json_null(j, key);
-		return;
-	}
-	/* %g follows LC_NUMERIC: mend a ',' radix, refuse anything else odd. */
-	for (i = 0; i < n; i++) {
-		if (tmp[i] == ',') {
-			tmp[i] = '.';
-		} else if (!strchr("0123456789+-.e", tmp[i])) {
-			json_null(j, key);
-			return;
-		}
-	}
-	json_raw(j, key, tmp, (size_t)n);
+}
+
+void json_double_k(struct json *j, struct json_key k, double v)
+{
+	char tmp[32];
+	size_t n = json_fmt_double(tmp, v);
+
+	if (n)
+		json_raw_k(j, k, tmp, n);
+	else
+		json_raw_k(j, k, "null", 4);
 }
 
 /* The last second written, as "YYYY-MM-DDTHH:MM:SS": records come in time
@@ -527,15 +708,15 @@ static bool json_fmt_secs(uint64_t secs, char out[19])
 	return true;
 }
 
-void json_time(struct json *j, const char *key, uint64_t usec_since_epoch)
+#define JSON_TIME_LEN 29	/* "2024-01-02T03:04:05.123456Z" in quotes */
+
+/* The quoted time into tmp; false past year 9999. */
+static bool json_fmt_time(char tmp[JSON_TIME_LEN], uint64_t usec_since_epoch)
 {
 	unsigned int usec = (unsigned int)(usec_since_epoch % 1000000);
-	char tmp[29];		/* "2024-01-02T03:04:05.123456Z" in quotes */
 
-	if (!json_fmt_secs(usec_since_epoch / 1000000, tmp + 1)) {
-		json_null(j, key);
-		return;
-	}
+	if (!json_fmt_secs(usec_since_epoch / 1000000, tmp + 1))
+		return false;
 	tmp[0] = '"';
 	tmp[20] = '.';
 	memcpy(tmp + 21, json_digits + 2 * (usec / 10000), 2);
@@ -543,7 +724,27 @@ void json_time(struct json *j, const char *key, uint64_t usec_since_epoch)
 	memcpy(tmp + 25, json_digits + 2 * (usec % 100), 2);
 	tmp[27] = 'Z';
 	tmp[28] = '"';
-	json_raw(j, key, tmp, sizeof(tmp));
+	return true;
+}
+
+void json_time(struct json *j, const char *key, uint64_t usec_since_epoch)
+{
+	char tmp[JSON_TIME_LEN];
+
+	if (json_fmt_time(tmp, usec_since_epoch))
+		json_raw(j, key, tmp, sizeof(tmp));
+	else
+		json_null(j, key);
+}
+
+void json_time_k(struct json *j, struct json_key k, uint64_t usec_since_epoch)
+{
+	char tmp[JSON_TIME_LEN];
+
+	if (json_fmt_time(tmp, usec_since_epoch))
+		json_raw_k(j, k, tmp, sizeof(tmp));
+	else
+		json_raw_k(j, k, "null", 4);
 }
 
 /* Dotted decimal, as inet_ntop writes it. */
@@ -618,18 +819,39 @@ static char *json_fmt_ip6(char *p, const uint8_t a[16])
 	return p;
 }
 
-void json_ip(struct json *j, const char *key, int family, const uint8_t addr[16])
+/* The quoted address into tmp; its length, or 0 for null. */
+static size_t json_fmt_ip(char tmp[48], int family, const uint8_t *addr)
 {
-	char tmp[48], *p;
+	char *p;
 
-	if ((family != 4 && family != 6) || addr == NULL) {
-		json_null(j, key);
-		return;
-	}
+	if ((family != 4 && family != 6) || addr == NULL)
+		return 0;
 	tmp[0] = '"';
 	p = family == 4 ? json_fmt_ip4(tmp + 1, addr) : json_fmt_ip6(tmp + 1, addr);
 	*p++ = '"';
-	json_raw(j, key, tmp, (size_t)(p - tmp));
+	return (size_t)(p - tmp);
+}
+
+void json_ip(struct json *j, const char *key, int family, const uint8_t addr[16])
+{
+	char tmp[48];
+	size_t n = json_fmt_ip(tmp, family, addr);
+
+	if (n)
+		json_raw(j, key, tmp, n);
+	else
+		json_null(j, key);
+}
+
+void json_ip_k(struct json *j, struct json_key k, int family, const uint8_t addr[16])
+{
+	char tmp[48];
+	size_t n = json_fmt_ip(tmp, family, addr);
+
+	if (n)
+		json_raw_k(j, k, tmp, n);
+	else
+		json_raw_k(j, k, "null", 4);
 }
 
 const char *json_finish(struct json *j, size_t *len)
