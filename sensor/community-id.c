@@ -92,8 +92,12 @@ static void cid_sha1_block(uint32_t h[5], const uint8_t *p)
 	for (i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
 		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (; i < 80; i++)
+	for (; i < 32; i++)
 		w[i] = CID_ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	/* The same recurrence unrolled once (Locktyukhin's form): no term is
+	 * closer than six words back, so the compiler can do four at a time. */
+	for (; i < 80; i++)
+		w[i] = CID_ROL(w[i - 6] ^ w[i - 16] ^ w[i - 28] ^ w[i - 32], 2);
 	a = h[0];
 	b = h[1];
 	c = h[2];

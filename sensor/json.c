@@ -16,7 +16,7 @@
 #define E 1	/* '"', '\', controls and DEL: escaped */
 #define H 2	/* 0x80..0xff: copied if part of well-formed UTF-8, else escaped */
 
-static const uint8_t json_class[256] = {
+const uint8_t json_class[256] = {
 	E, E, E, E, E, E, E, E, E, E, E, E, E, E, E, E,	/* 00 */
 	E, E, E, E, E, E, E, E, E, E, E, E, E, E, E, E,	/* 10 */
 	P, P, E, P, P, P, P, P, P, P, P, P, P, P, P, P,	/* 20 */
@@ -42,7 +42,7 @@ static const uint8_t json_class[256] = {
 #define JSON_HIGH 2
 
 /* "00" to "99": numbers are written two digits at a time. */
-static const char json_digits[201] =
+const char json_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324"
 	"25262728293031323334353637383940414243444546474849"
 	"50515253545556575859606162636465666768697071727374"
@@ -440,20 +440,6 @@ static void json_open(struct json *j, size_t mark, char open, char close)
 	j->depth++;
 }
 
-static void json_end(struct json *j, char close)
-{
-	if (json_stopped(j))
-		return;
-	if (j->depth == 0 || j->closer[j->depth - 1] != close) {
-		j->misuse = true;
-		return;
-	}
-	/* Always fits: a byte was reserved for it when the container opened. */
-	j->depth--;
-	j->buf[j->len++] = close;
-	j->lim++;
-}
-
 void json_obj_begin(struct json *j, const char *key)
 {
 	size_t mark = j->len;
@@ -462,14 +448,9 @@ void json_obj_begin(struct json *j, const char *key)
 		json_open(j, mark, '{', '}');
 }
 
-void json_obj_begin_k(struct json *j, struct json_key k)
+void json_obj_begin_k_slow(struct json *j, struct json_key k)
 {
 	json_open_k(j, k, '{', '}');
-}
-
-void json_obj_end(struct json *j)
-{
-	json_end(j, '}');
 }
 
 void json_arr_begin(struct json *j, const char *key)
@@ -483,11 +464,6 @@ void json_arr_begin(struct json *j, const char *key)
 void json_arr_begin_k(struct json *j, struct json_key k)
 {
 	json_open_k(j, k, '[', ']');
-}
-
-void json_arr_end(struct json *j)
-{
-	json_end(j, ']');
 }
 
 /* The string value of a member whose head (from mark on) is written. */
@@ -535,7 +511,7 @@ void json_str(struct json *j, const char *key, const char *s)
 		json_strn(j, key, s, strlen(s));
 }
 
-void json_str_k(struct json *j, struct json_key k, const char *s)
+void json_str_k_slow(struct json *j, struct json_key k, const char *s)
 {
 	size_t n = 0;
 
@@ -560,12 +536,12 @@ static char *json_fmt_u64(char *end, uint64_t v)
 
 	while (v >= 100) {
 		p -= 2;
-		memcpy(p, json_digits + 2 * (v % 100), 2);
+		memcpy(p, json_digit_pairs + 2 * (v % 100), 2);
 		v /= 100;
 	}
 	if (v >= 10) {
 		p -= 2;
-		memcpy(p, json_digits + 2 * v, 2);
+		memcpy(p, json_digit_pairs + 2 * v, 2);
 	} else {
 		*--p = (char)('0' + v);
 	}
@@ -579,7 +555,7 @@ void json_u64(struct json *j, const char *key, uint64_t v)
 	json_raw(j, key, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-void json_u64_k(struct json *j, struct json_key k, uint64_t v)
+void json_u64_k_slow(struct json *j, struct json_key k, uint64_t v)
 {
 	char tmp[20], *p = json_fmt_u64(tmp + sizeof(tmp), v);
 
@@ -691,18 +667,18 @@ static bool json_fmt_secs(uint64_t secs, char out[19])
 
 	if (year > 9999)
 		return false;
-	memcpy(out, json_digits + 2 * (year / 100), 2);
-	memcpy(out + 2, json_digits + 2 * (year % 100), 2);
+	memcpy(out, json_digit_pairs + 2 * (year / 100), 2);
+	memcpy(out + 2, json_digit_pairs + 2 * (year % 100), 2);
 	out[4] = '-';
-	memcpy(out + 5, json_digits + 2 * mon, 2);
+	memcpy(out + 5, json_digit_pairs + 2 * mon, 2);
 	out[7] = '-';
-	memcpy(out + 8, json_digits + 2 * day, 2);
+	memcpy(out + 8, json_digit_pairs + 2 * day, 2);
 	out[10] = 'T';
-	memcpy(out + 11, json_digits + 2 * (sod / 3600), 2);
+	memcpy(out + 11, json_digit_pairs + 2 * (sod / 3600), 2);
 	out[13] = ':';
-	memcpy(out + 14, json_digits + 2 * (sod / 60 % 60), 2);
+	memcpy(out + 14, json_digit_pairs + 2 * (sod / 60 % 60), 2);
 	out[16] = ':';
-	memcpy(out + 17, json_digits + 2 * (sod % 60), 2);
+	memcpy(out + 17, json_digit_pairs + 2 * (sod % 60), 2);
 	json_second.secs = secs;
 	memcpy(json_second.text, out, 19);
 	return true;
@@ -719,9 +695,9 @@ static bool json_fmt_time(char tmp[JSON_TIME_LEN], uint64_t usec_since_epoch)
 		return false;
 	tmp[0] = '"';
 	tmp[20] = '.';
-	memcpy(tmp + 21, json_digits + 2 * (usec / 10000), 2);
-	memcpy(tmp + 23, json_digits + 2 * (usec / 100 % 100), 2);
-	memcpy(tmp + 25, json_digits + 2 * (usec % 100), 2);
+	memcpy(tmp + 21, json_digit_pairs + 2 * (usec / 10000), 2);
+	memcpy(tmp + 23, json_digit_pairs + 2 * (usec / 100 % 100), 2);
+	memcpy(tmp + 25, json_digit_pairs + 2 * (usec % 100), 2);
 	tmp[27] = 'Z';
 	tmp[28] = '"';
 	return true;
@@ -764,7 +740,7 @@ static char *json_fmt_ip4(char *p, const uint8_t a[4])
 			*p++ = (char)('0' + v);
 			continue;
 		}
-		memcpy(p, json_digits + 2 * v, 2);
+		memcpy(p, json_digit_pairs + 2 * v, 2);
 		p += 2;
 	}
 	return p;
