@@ -22,6 +22,7 @@
 #ifndef EGRESSD_COMMUNITY_ID_H
 #define EGRESSD_COMMUNITY_ID_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Room for either form with its NUL: "1:" + 28 base64 chars (30 in all) or
@@ -30,8 +31,8 @@
 
 /*
  * family is 4 (addresses in saddr[0..3], the rest ignored) or 6. Writes the
- * NUL-terminated ID to out and returns 0; on a bad family or a libcrypto
- * failure writes "" and returns -1.
+ * NUL-terminated ID to out and returns 0; on a bad family writes "" and
+ * returns -1.
  */
 int community_id_v1(uint16_t seed, int family, const uint8_t saddr[16],
 		    const uint8_t daddr[16], uint8_t proto, uint16_t sport, uint16_t dport,
@@ -42,5 +43,8 @@ int community_id_v1(uint16_t seed, int family, const uint8_t saddr[16],
 int community_id_v1_hex(uint16_t seed, int family, const uint8_t saddr[16],
 			const uint8_t daddr[16], uint8_t proto, uint16_t sport,
 			uint16_t dport, char out[COMMUNITY_ID_STRLEN]);
+
+/* SHA-1 (FIPS 180-4) of in[0..n) into out, the hash the IDs are made of. */
+void community_id_sha1(const void *in, size_t n, uint8_t out[20]);
 
 #endif

@@ -56,6 +56,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JSON_MAX_DEPTH 16
 
@@ -63,6 +64,8 @@ struct json {
 	char *buf;
 	size_t cap;			/* size of buf, including the NUL */
 	size_t len;			/* bytes of text written so far */
+	size_t lim;			/* len may grow to this: cap less the NUL
+					 * and the open containers' closers */
 	bool truncated;			/* ran out of room; content was dropped */
 	bool misuse;			/* API misuse; content was dropped */
 	bool top_done;			/* the top-level value has been started */
@@ -74,9 +77,8 @@ struct json {
 void json_init(struct json *j, char *buf, size_t cap);
 
 void json_obj_begin(struct json *j, const char *key);
-void json_obj_end(struct json *j);
 void json_arr_begin(struct json *j, const char *key);
-void json_arr_end(struct json *j);
+/* json_obj_end and json_arr_end are below. */
 
 /* A NUL-terminated string; s == NULL writes null. */
 void json_str(struct json *j, const char *key, const char *s);
@@ -95,9 +97,157 @@ void json_time(struct json *j, const char *key, uint64_t usec_since_epoch);
  * ("2001:db8::1"); null for any other family. */
 void json_ip(struct json *j, const char *key, int family, const uint8_t addr[16]);
 
+/*
+ * Keys known when compiling: JSON_KEY("port") holds the key already quoted,
+ * with the comma that goes before it and the colon after, so that writing it is
+ * one copy and no escaping. Only for string literals of printable ASCII without
+ * '"' or '\' (the ECS names); a key that may hold anything else takes the
+ * escaping const char * form above. The _k functions are those above with such
+ * a key, for members of objects; a _k call elsewhere is misuse as usual.
+ */
+struct json_key {
+	const char *text;		/* ",\"port\":" */
+	size_t len;
+};
+
+#define JSON_KEY(lit) ((struct json_key){ ",\"" lit "\":", sizeof(lit) + 3 })
+
+void json_arr_begin_k(struct json *j, struct json_key k);
+void json_strn_k(struct json *j, struct json_key k, const void *s, size_t n);
+void json_bool_k(struct json *j, struct json_key k, bool v);
+void json_double_k(struct json *j, struct json_key k, double v);
+void json_time_k(struct json *j, struct json_key k, uint64_t usec_since_epoch);
+void json_ip_k(struct json *j, struct json_key k, int family, const uint8_t addr[16]);
+/* json_obj_begin_k, json_str_k and json_u64_k are below. */
+
 /* Terminates the text with a NUL (closing containers only after truncation or
  * misuse, see above) and returns it; *len (if len is not NULL) gets its length.
  * The text lives in the caller's buffer. No newline is appended. */
 const char *json_finish(struct json *j, size_t *len);
+
+/*
+ * The calls a flow record makes most, inline: with the key's length known when
+ * compiling, a member is a few moves. They take the common case (the writer
+ * running, in an object, with room for the member) and leave the rest,
+ * truncation and misuse included, to the _slow functions, which are the whole
+ * rules. Nothing below is API but json_obj_end, json_arr_end and the three _k
+ * functions at the end.
+ */
+/* Inlined even where the compiler thinks a function has grown enough: the
+ * call would cost more than the fast path. */
+#define JSON_INLINE static inline __attribute__((always_inline))
+
+extern const uint8_t json_class[256];	/* 0: a byte strings carry as it is */
+extern const char json_digit_pairs[201];	/* "00" to "99" */
+
+void json_obj_begin_k_slow(struct json *j, struct json_key k);
+void json_str_k_slow(struct json *j, struct json_key k, const char *s);
+void json_u64_k_slow(struct json *j, struct json_key k, uint64_t v);
+
+JSON_INLINE void json_end(struct json *j, char close)
+{
+	if (j->truncated || j->misuse)
+		return;
+	if (j->depth == 0 || j->closer[j->depth - 1] != close) {
+		j->misuse = true;
+		return;
+	}
+	/* Always fits: a byte was reserved for it when the container opened. */
+	j->depth--;
+	j->buf[j->len++] = close;
+	j->lim++;
+}
+
+JSON_INLINE void json_obj_end(struct json *j)
+{
+	json_end(j, '}');
+}
+
+JSON_INLINE void json_arr_end(struct json *j)
+{
+	json_end(j, ']');
+}
+
+/* Writes the key of a member of at most n bytes after it, and returns where the
+ * value goes; NULL (nothing written) if not the common case. The key text
+ * starts with its comma: before the first member it is written over the
+ * object's '{', which is then put back. */
+JSON_INLINE char *json_fast_key(struct json *j, struct json_key k, size_t n)
+{
+	size_t first;
+	char *p;
+
+	if (j->truncated || j->misuse || j->depth == 0 || j->closer[j->depth - 1] != '}')
+		return NULL;
+	first = j->first[j->depth - 1];
+	if (k.len - first + n > j->lim - j->len)
+		return NULL;
+	p = j->buf + j->len - first;
+	memcpy(p, k.text, k.len);
+	if (first)
+		p[0] = '{';
+	j->first[j->depth - 1] = false;
+	return p + k.len;
+}
+
+JSON_INLINE void json_obj_begin_k(struct json *j, struct json_key k)
+{
+	char *p;
+
+	/* the opener and a byte kept for the closer */
+	if (j->depth >= JSON_MAX_DEPTH || !(p = json_fast_key(j, k, 2))) {
+		json_obj_begin_k_slow(j, k);
+		return;
+	}
+	*p++ = '{';
+	j->len = (size_t)(p - j->buf);
+	j->lim--;
+	j->closer[j->depth] = '}';
+	j->first[j->depth] = true;
+	j->depth++;
+}
+
+JSON_INLINE void json_str_k(struct json *j, struct json_key k, const char *s)
+{
+	size_t n = 0;
+	char *p;
+
+	/* The NUL is not plain: one pass finds the length of a string that
+	 * needs no escape. */
+	if (s)
+		while (json_class[(uint8_t)s[n]] == 0)
+			n++;
+	if (!s || s[n] != '\0' || !(p = json_fast_key(j, k, n + 2))) {
+		json_str_k_slow(j, k, s);
+		return;
+	}
+	*p++ = '"';
+	memcpy(p, s, n);
+	p[n] = '"';
+	j->len = (size_t)(p + n + 1 - j->buf);
+}
+
+JSON_INLINE void json_u64_k(struct json *j, struct json_key k, uint64_t v)
+{
+	size_t n = 1;
+	uint64_t t;
+	char *p;
+
+	for (t = v; t >= 10; t /= 10)
+		n++;
+	if (!(p = json_fast_key(j, k, n))) {
+		json_u64_k_slow(j, k, v);
+		return;
+	}
+	j->len = (size_t)(p + n - j->buf);
+	/* two digits at a time, from the end */
+	for (p += n; v >= 10; v /= 100) {
+		p -= 2;
+		memcpy(p, json_digit_pairs + 2 * (v % 100), 2);
+		if (v < 100)
+			return;
+	}
+	p[-1] = (char)('0' + v);
+}
 
 #endif

@@ -69,12 +69,26 @@ static const char *direction(const struct netset *home, int family, const uint8_
 	return "external";
 }
 
-static void name_field(struct json *j, const struct names *n, const char *key, uint32_t id)
+static void name_field(struct json *j, const struct names *n, struct json_key key, uint32_t id)
 {
 	size_t len;
 	const char *s = names_get(n, id, &len);
 	if (s)
-		json_strn(j, key, s, len);
+		json_strn_k(j, key, s, len);
+}
+
+/* v in decimal, for the numbers ECS has as strings (printf costs more than the
+ * rest of the field). */
+static const char *decimal(unsigned int v, char buf[11])
+{
+	char *p = buf + 10;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
 }
 
 void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
@@ -94,24 +108,24 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 
 	json_init(&j, buf, sizeof(buf));
 	json_obj_begin(&j, NULL);
-	json_time(&j, "@timestamp", f->last_us);
-	json_obj_begin(&j, "event");
-	json_str(&j, "kind", "event");
-	json_arr_begin(&j, "category");
+	json_time_k(&j, JSON_KEY("@timestamp"), f->last_us);
+	json_obj_begin_k(&j, JSON_KEY("event"));
+	json_str_k(&j, JSON_KEY("kind"), "event");
+	json_arr_begin_k(&j, JSON_KEY("category"));
 	json_str(&j, NULL, "network");
 	json_arr_end(&j);
-	json_str(&j, "dataset", "egressd.flow");
-	json_time(&j, "start", f->first_us);
-	json_time(&j, "end", f->last_us);
-	json_u64(&j, "duration", (f->last_us - f->first_us) * 1000u);
+	json_str_k(&j, JSON_KEY("dataset"), "egressd.flow");
+	json_time_k(&j, JSON_KEY("start"), f->first_us);
+	json_time_k(&j, JSON_KEY("end"), f->last_us);
+	json_u64_k(&j, JSON_KEY("duration"), (f->last_us - f->first_us) * 1000u);
 	json_obj_end(&j);
 
-	json_obj_begin(&j, "source");
-	json_ip(&j, "ip", k->family, k->addr[o]);
+	json_obj_begin_k(&j, JSON_KEY("source"));
+	json_ip_k(&j, JSON_KEY("ip"), k->family, k->addr[o]);
 	if (ports)
-		json_u64(&j, "port", k->port[o]);
-	json_u64(&j, "bytes", f->ip_bytes[o]);
-	json_u64(&j, "packets", f->pkts[o]);
+		json_u64_k(&j, JSON_KEY("port"), k->port[o]);
+	json_u64_k(&j, JSON_KEY("bytes"), f->ip_bytes[o]);
+	json_u64_k(&j, JSON_KEY("packets"), f->pkts[o]);
 	json_obj_end(&j);
 
 	size_t dlen;
@@ -119,143 +133,141 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 	struct enrich_result er;
 	enrich_destination(p->enrich, k->family, k->addr[r], dname, dname ? dlen : 0, &er);
 
-	json_obj_begin(&j, "destination");
-	json_ip(&j, "ip", k->family, k->addr[r]);
+	json_obj_begin_k(&j, JSON_KEY("destination"));
+	json_ip_k(&j, JSON_KEY("ip"), k->family, k->addr[r]);
 	if (ports)
-		json_u64(&j, "port", k->port[r]);
-	json_u64(&j, "bytes", f->ip_bytes[r]);
-	json_u64(&j, "packets", f->pkts[r]);
+		json_u64_k(&j, JSON_KEY("port"), k->port[r]);
+	json_u64_k(&j, JSON_KEY("bytes"), f->ip_bytes[r]);
+	json_u64_k(&j, JSON_KEY("packets"), f->pkts[r]);
 	if (dname)
-		json_strn(&j, "domain", dname, dlen);
+		json_strn_k(&j, JSON_KEY("domain"), dname, dlen);
 	if (er.registered_domain[0])
-		json_str(&j, "registered_domain", er.registered_domain);
+		json_str_k(&j, JSON_KEY("registered_domain"), er.registered_domain);
 	if (er.has_geo && er.geo.country[0]) {
-		json_obj_begin(&j, "geo");
-		json_str(&j, "country_iso_code", er.geo.country);
+		json_obj_begin_k(&j, JSON_KEY("geo"));
+		json_str_k(&j, JSON_KEY("country_iso_code"), er.geo.country);
 		json_obj_end(&j);
 	}
 	if (er.has_geo && er.geo.asn) {
-		json_obj_begin(&j, "as");
-		json_u64(&j, "number", er.geo.asn);
+		json_obj_begin_k(&j, JSON_KEY("as"));
+		json_u64_k(&j, JSON_KEY("number"), er.geo.asn);
 		if (er.geo.as_org[0]) {
-			json_obj_begin(&j, "organization");
-			json_str(&j, "name", er.geo.as_org);
+			json_obj_begin_k(&j, JSON_KEY("organization"));
+			json_str_k(&j, JSON_KEY("name"), er.geo.as_org);
 			json_obj_end(&j);
 		}
 		json_obj_end(&j);
 	}
 	json_obj_end(&j);
 
-	json_obj_begin(&j, "network");
-	json_str(&j, "transport", transport_name(k->proto, tbuf, sizeof(tbuf)));
-	json_str(&j, "type", k->family == 4 ? "ipv4" : "ipv6");
-	snprintf(tbuf, sizeof(tbuf), "%u", k->proto);
-	json_str(&j, "iana_number", tbuf);
+	json_obj_begin_k(&j, JSON_KEY("network"));
+	json_str_k(&j, JSON_KEY("transport"), transport_name(k->proto, tbuf, sizeof(tbuf)));
+	json_str_k(&j, JSON_KEY("type"), k->family == 4 ? "ipv4" : "ipv6");
+	json_str_k(&j, JSON_KEY("iana_number"), decimal(k->proto, tbuf));
 	if (l7_app_name(s->app))
-		json_str(&j, "protocol", l7_app_name(s->app));
-	json_str(&j, "community_id", cid);
-	json_str(&j, "direction", direction(&p->cfg.home_net, k->family, k->addr[o], k->addr[r]));
-	json_u64(&j, "bytes", f->ip_bytes[0] + f->ip_bytes[1]);
-	json_u64(&j, "packets", f->pkts[0] + f->pkts[1]);
+		json_str_k(&j, JSON_KEY("protocol"), l7_app_name(s->app));
+	json_str_k(&j, JSON_KEY("community_id"), cid);
+	json_str_k(&j, JSON_KEY("direction"), direction(&p->cfg.home_net, k->family, k->addr[o], k->addr[r]));
+	json_u64_k(&j, JSON_KEY("bytes"), f->ip_bytes[0] + f->ip_bytes[1]);
+	json_u64_k(&j, JSON_KEY("packets"), f->pkts[0] + f->pkts[1]);
 	if (k->vlan) {
-		json_obj_begin(&j, "vlan");
-		snprintf(tbuf, sizeof(tbuf), "%u", k->vlan);
-		json_str(&j, "id", tbuf);
+		json_obj_begin_k(&j, JSON_KEY("vlan"));
+		json_str_k(&j, JSON_KEY("id"), decimal(k->vlan, tbuf));
 		json_obj_end(&j);
 	}
 	json_obj_end(&j);
 
 	if (s->sni) {
-		json_obj_begin(&j, "tls");
-		json_obj_begin(&j, "client");
-		name_field(&j, p->names, "server_name", s->sni);
+		json_obj_begin_k(&j, JSON_KEY("tls"));
+		json_obj_begin_k(&j, JSON_KEY("client"));
+		name_field(&j, p->names, JSON_KEY("server_name"), s->sni);
 		json_obj_end(&j);
 		json_obj_end(&j);
 	}
 	if (s->http_method || s->http_host) {
-		json_obj_begin(&j, "http");
-		json_obj_begin(&j, "request");
-		name_field(&j, p->names, "method", s->http_method);
+		json_obj_begin_k(&j, JSON_KEY("http"));
+		json_obj_begin_k(&j, JSON_KEY("request"));
+		name_field(&j, p->names, JSON_KEY("method"), s->http_method);
 		json_obj_end(&j);
 		json_obj_end(&j);
 		if (s->http_host) {
-			json_obj_begin(&j, "url");
-			name_field(&j, p->names, "domain", s->http_host);
+			json_obj_begin_k(&j, JSON_KEY("url"));
+			name_field(&j, p->names, JSON_KEY("domain"), s->http_host);
 			json_obj_end(&j);
 		}
 	}
 	if (s->dns_qname) {
-		json_obj_begin(&j, "dns");
-		json_obj_begin(&j, "question");
-		name_field(&j, p->names, "name", s->dns_qname);
-		json_u64(&j, "type_number", s->dns_qtype);
+		json_obj_begin_k(&j, JSON_KEY("dns"));
+		json_obj_begin_k(&j, JSON_KEY("question"));
+		name_field(&j, p->names, JSON_KEY("name"), s->dns_qname);
+		json_u64_k(&j, JSON_KEY("type_number"), s->dns_qtype);
 		json_obj_end(&j);
 		json_obj_end(&j);
 	}
 
-	json_obj_begin(&j, "observer");
-	json_str(&j, "name", p->cfg.sensor_name);
-	json_str(&j, "product", "egressd");
-	json_str(&j, "version", EGRESSD_VERSION);
+	json_obj_begin_k(&j, JSON_KEY("observer"));
+	json_str_k(&j, JSON_KEY("name"), p->cfg.sensor_name);
+	json_str_k(&j, JSON_KEY("product"), "egressd");
+	json_str_k(&j, JSON_KEY("version"), EGRESSD_VERSION);
 	json_obj_end(&j);
 
-	json_obj_begin(&j, "egressd");
+	json_obj_begin_k(&j, JSON_KEY("egressd"));
 	if (er.category)
-		json_str(&j, "category", enrich_category_name(er.category));
+		json_str_k(&j, JSON_KEY("category"), enrich_category_name(er.category));
 	if (er.has_tenant) {
-		json_obj_begin(&j, "cloud");
-		json_str(&j, "provider", er.tenant.provider);
-		json_str(&j, "service", er.tenant.service);
-		json_str(&j, "tenant", er.tenant.tenant);
-		json_bool(&j, "own_tenant", er.own_tenant);
+		json_obj_begin_k(&j, JSON_KEY("cloud"));
+		json_str_k(&j, JSON_KEY("provider"), er.tenant.provider);
+		json_str_k(&j, JSON_KEY("service"), er.tenant.service);
+		json_str_k(&j, JSON_KEY("tenant"), er.tenant.tenant);
+		json_bool_k(&j, JSON_KEY("own_tenant"), er.own_tenant);
 		json_obj_end(&j);
 	}
 	if (er.allowlisted)
-		json_bool(&j, "allowlisted", true);
-	json_obj_begin(&j, "flow");
-	json_u64(&j, "id", f->id);
-	json_u64(&j, "source_payload_bytes", f->payload_bytes[o]);
-	json_u64(&j, "destination_payload_bytes", f->payload_bytes[r]);
-	json_str(&j, "initiator", init_rule(f->init_rule));
-	json_str(&j, "end_reason", end_reason(why));
+		json_bool_k(&j, JSON_KEY("allowlisted"), true);
+	json_obj_begin_k(&j, JSON_KEY("flow"));
+	json_u64_k(&j, JSON_KEY("id"), f->id);
+	json_u64_k(&j, JSON_KEY("source_payload_bytes"), f->payload_bytes[o]);
+	json_u64_k(&j, JSON_KEY("destination_payload_bytes"), f->payload_bytes[r]);
+	json_str_k(&j, JSON_KEY("initiator"), init_rule(f->init_rule));
+	json_str_k(&j, JSON_KEY("end_reason"), end_reason(why));
 	if (icmp) {
-		json_obj_begin(&j, "icmp");
-		json_u64(&j, "type", k->port[0]);
-		json_u64(&j, "code", k->port[1]);
+		json_obj_begin_k(&j, JSON_KEY("icmp"));
+		json_u64_k(&j, JSON_KEY("type"), k->port[0]);
+		json_u64_k(&j, JSON_KEY("code"), k->port[1]);
 		json_obj_end(&j);
 	}
 	if (s->parent_id)
-		json_u64(&j, "parent_id", s->parent_id);
+		json_u64_k(&j, JSON_KEY("parent_id"), s->parent_id);
 	json_obj_end(&j);
 	if (s->alpn || (s->tls_flags & (L7_TLS_F_ECH | L7_TLS_F_TLS13))) {
-		json_obj_begin(&j, "tls");
-		name_field(&j, p->names, "alpn", s->alpn);
+		json_obj_begin_k(&j, JSON_KEY("tls"));
+		name_field(&j, p->names, JSON_KEY("alpn"), s->alpn);
 		if (s->tls_flags & L7_TLS_F_TLS13)
-			json_bool(&j, "offers_tls13", true);
+			json_bool_k(&j, JSON_KEY("offers_tls13"), true);
 		if (s->tls_flags & L7_TLS_F_ECH)
-			json_bool(&j, "ech", true);
+			json_bool_k(&j, JSON_KEY("ech"), true);
 		json_obj_end(&j);
 	}
 	if (s->dns_name) {
-		json_obj_begin(&j, "dns");
-		name_field(&j, p->names, "resolved_name", s->dns_name);
+		json_obj_begin_k(&j, JSON_KEY("dns"));
+		name_field(&j, p->names, JSON_KEY("resolved_name"), s->dns_name);
 		json_obj_end(&j);
 	}
 	if (s->ssh_client || s->ssh_server) {
-		json_obj_begin(&j, "ssh");
-		name_field(&j, p->names, "client", s->ssh_client);
-		name_field(&j, p->names, "server", s->ssh_server);
+		json_obj_begin_k(&j, JSON_KEY("ssh"));
+		name_field(&j, p->names, JSON_KEY("client"), s->ssh_client);
+		name_field(&j, p->names, JSON_KEY("server"), s->ssh_server);
 		json_obj_end(&j);
 	}
 	if (s->smtp_helo || s->smtp_from) {
-		json_obj_begin(&j, "smtp");
-		name_field(&j, p->names, "helo", s->smtp_helo);
-		name_field(&j, p->names, "mail_from", s->smtp_from);
+		json_obj_begin_k(&j, JSON_KEY("smtp"));
+		name_field(&j, p->names, JSON_KEY("helo"), s->smtp_helo);
+		name_field(&j, p->names, JSON_KEY("mail_from"), s->smtp_from);
 		json_obj_end(&j);
 	}
 	if (s->ftp_user) {
-		json_obj_begin(&j, "ftp");
-		name_field(&j, p->names, "user", s->ftp_user);
+		json_obj_begin_k(&j, JSON_KEY("ftp"));
+		name_field(&j, p->names, JSON_KEY("user"), s->ftp_user);
 		json_obj_end(&j);
 	}
 	json_obj_end(&j);
