@@ -44,7 +44,4 @@ int community_id_v1_hex(uint16_t seed, int family, const uint8_t saddr[16],
 			const uint8_t daddr[16], uint8_t proto, uint16_t sport,
 			uint16_t dport, char out[COMMUNITY_ID_STRLEN]);
 
-/* SHA-1 (FIPS 180-4) of in[0..n) into out, the hash the IDs are made of. */
-void community_id_sha1(const void *in, size_t n, uint8_t out[20]);
-
 #endif

@@ -1,10 +1,11 @@
 /* crypto.h: the few primitives egressd needs to read a QUIC client's Initial packets
  * (RFC 9001 5): HKDF-SHA256, the TLS 1.3 HKDF-Expand-Label, one AES-128 block for
- * header protection and AES-128-GCM; SHA-1 and base64 for Community ID. Thin wrappers
+ * header protection and AES-128-GCM; SHA-1 for Community ID and alert ids. Thin wrappers
  * over libcrypto (OpenSSL 3); sensor/crypto.c is the only module that includes OpenSSL
  * headers. Every function returns 0 on success and -1 on failure, allocates
- * at most the OpenSSL context it works with and frees it before returning. None of
- * them keeps state, so they may be called from several threads at once.
+ * at most the OpenSSL context it works with and frees it before returning, except
+ * crypto_sha1, which keeps one context per thread (it runs once per flow record). They
+ * may be called from several threads at once.
  */
 #ifndef EGRESSD_CRYPTO_H
 #define EGRESSD_CRYPTO_H
@@ -52,8 +53,5 @@ int crypto_aes128_gcm_seal(const uint8_t *key16, const uint8_t *iv12, const uint
 /* SHA-1 of in[0..n) into out20. */
 int crypto_sha1(const void *in, size_t n, uint8_t out20[CRYPTO_SHA1_LEN]);
 
-/* Standard base64 (RFC 4648 4, with padding) of in[0..n) into out, NUL-terminated.
- * Returns the length written, or -1 if outsz is too small. */
-int crypto_base64(const uint8_t *in, size_t n, char *out, size_t outsz);
 
 #endif

@@ -1,12 +1,9 @@
 /* community-id.c: Community ID v1 flow hashes; the rules are in include/community-id.h.
- *
- * Every flow record carries one, so the hash is done here rather than through
- * libcrypto's EVP interface, whose per-call setup (fetching the digest, a
- * context to allocate and free) cost four times the hash of the one 64-byte
- * block a flow tuple fills. tests/unit/test_community_id.c checks this SHA-1
- * against libcrypto's.
+ * SHA-1 from libcrypto (through crypto.c); the base64 of the 20-byte digest is done
+ * here, a few table lookups, where libcrypto's encoder would cost more than the hash.
  */
 #include "community-id.h"
+#include "crypto.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -62,89 +59,6 @@ static size_t cid_put_be16(uint8_t *p, uint16_t v)
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 	return 2;
-}
-
-#define CID_ROL(x, k) ((uint32_t)((x) << (k) | (x) >> (32 - (k))))
-
-/* SHA-1 rounds (FIPS 180-4 6.1.2). Five at a time with the working variables
- * passed round in turn, so that none is copied: after five rounds they are
- * back in place. */
-#define CID_ROUND(a, b, c, d, e, f, k, w) do {				\
-		(e) += CID_ROL(a, 5) + (f) + (k) + (w);			\
-		(b) = CID_ROL(b, 30);					\
-	} while (0)
-#define CID_ROUNDS5(F, k, w, i) do {					\
-		CID_ROUND(a, b, c, d, e, F(b, c, d), k, w[i]);		\
-		CID_ROUND(e, a, b, c, d, F(a, b, c), k, w[i + 1]);	\
-		CID_ROUND(d, e, a, b, c, F(e, a, b), k, w[i + 2]);	\
-		CID_ROUND(c, d, e, a, b, F(d, e, a), k, w[i + 3]);	\
-		CID_ROUND(b, c, d, e, a, F(c, d, e), k, w[i + 4]);	\
-	} while (0)
-#define CID_CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
-#define CID_PARITY(x, y, z) ((x) ^ (y) ^ (z))
-#define CID_MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
-
-static void cid_sha1_block(uint32_t h[5], const uint8_t *p)
-{
-	uint32_t w[80], a, b, c, d, e;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (; i < 32; i++)
-		w[i] = CID_ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	/* The same recurrence unrolled once (Locktyukhin's form): no term is
-	 * closer than six words back, so the compiler can do four at a time. */
-	for (; i < 80; i++)
-		w[i] = CID_ROL(w[i - 6] ^ w[i - 16] ^ w[i - 28] ^ w[i - 32], 2);
-	a = h[0];
-	b = h[1];
-	c = h[2];
-	d = h[3];
-	e = h[4];
-	for (i = 0; i < 20; i += 5)
-		CID_ROUNDS5(CID_CH, 0x5a827999u, w, i);
-	for (; i < 40; i += 5)
-		CID_ROUNDS5(CID_PARITY, 0x6ed9eba1u, w, i);
-	for (; i < 60; i += 5)
-		CID_ROUNDS5(CID_MAJ, 0x8f1bbcdcu, w, i);
-	for (; i < 80; i += 5)
-		CID_ROUNDS5(CID_PARITY, 0xca62c1d6u, w, i);
-	h[0] += a;
-	h[1] += b;
-	h[2] += c;
-	h[3] += d;
-	h[4] += e;
-}
-
-void community_id_sha1(const void *in, size_t n, uint8_t out[20])
-{
-	uint32_t h[5] = { 0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u };
-	const uint8_t *p = in;
-	uint8_t last[128];
-	size_t rest, tail, i;
-	uint64_t bits = (uint64_t)n * 8;
-
-	for (; n >= 64; n -= 64, p += 64)
-		cid_sha1_block(h, p);
-	/* The rest, 0x80, zeros and the length in bits: one block or two. */
-	rest = n;
-	tail = rest < 56 ? 64 : 128;
-	memcpy(last, p, rest);
-	last[rest] = 0x80;
-	memset(last + rest + 1, 0, tail - rest - 9);
-	for (i = 0; i < 8; i++)
-		last[tail - 1 - i] = (uint8_t)(bits >> (8 * i));
-	cid_sha1_block(h, last);
-	if (tail == 128)
-		cid_sha1_block(h, last + 64);
-	for (i = 0; i < 5; i++) {
-		out[4 * i] = (uint8_t)(h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)h[i];
-	}
 }
 
 /* Standard base64 (RFC 4648 4) with padding of the 20-byte digest: 28 characters
@@ -235,8 +149,7 @@ static int cid_digest(uint16_t seed, int family, const uint8_t *saddr, const uin
 		n += cid_put_be16(in + n, dport);
 	}
 
-	community_id_sha1(in, n, md);
-	return 0;
+	return crypto_sha1(in, n, md);
 }
 
 int community_id_v1(uint16_t seed, int family, const uint8_t saddr[16],

@@ -1,11 +1,12 @@
 /* crypto.c: HKDF-SHA256, TLS 1.3 HKDF-Expand-Label, an AES-128 block and AES-128-GCM
  * over libcrypto's EVP interface, for removing QUIC Initial packet protection
- * (RFC 9001 5), and SHA-1 and base64 for Community ID. The rules are in
+ * (RFC 9001 5), and SHA-1 for Community ID and alert ids. The rules are in
  * include/crypto.h. This is the only module that includes OpenSSL headers.
  */
 #include "crypto.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -176,19 +177,32 @@ out:
 	return rc;
 }
 
+/* Every flow record and alert carries a Community ID: the digest is fetched once and
+ * a context kept per thread, instead of EVP_Digest's fetch, allocation and free on
+ * every call (which cost twice the hash of the one block a flow tuple fills). */
+static _Thread_local EVP_MD_CTX *sha1_ctx;
+static EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static void sha1_fetch(void)
+{
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 int crypto_sha1(const void *in, size_t n, uint8_t out20[CRYPTO_SHA1_LEN])
 {
 	unsigned int mdlen = 0;
 
-	if (EVP_Digest(in, n, out20, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != CRYPTO_SHA1_LEN)
+	pthread_once(&sha1_once, sha1_fetch);
+	if (!sha1_ctx)
+		sha1_ctx = EVP_MD_CTX_new();
+	if (!sha1_md || !sha1_ctx) {
+		if (EVP_Digest(in, n, out20, &mdlen, EVP_sha1(), NULL) != 1)
+			return -1;
+	} else if (EVP_DigestInit_ex2(sha1_ctx, sha1_md, NULL) != 1 ||
+		   EVP_DigestUpdate(sha1_ctx, in, n) != 1 ||
+		   EVP_DigestFinal_ex(sha1_ctx, out20, &mdlen) != 1) {
 		return -1;
-	return 0;
-}
-
-int crypto_base64(const uint8_t *in, size_t n, char *out, size_t outsz)
-{
-	if (n > INT_MAX / 2 || outsz < (n + 2) / 3 * 4 + 1)
-		return -1;
-	int k = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	return k < 0 ? -1 : k;
+	}
+	return mdlen == CRYPTO_SHA1_LEN ? 0 : -1;
 }

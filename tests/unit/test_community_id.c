@@ -473,44 +473,6 @@ static void test_icmp_one_way(void **state)
 	assert_string_equal(x, "1:f/YiSyWqczrTgfUCZlBUnvHRcPk=");
 }
 
-/* The module's own SHA-1: the FIPS 180-4 examples, then libcrypto's digest of
- * random bytes of every length up to 300 (one, two and more blocks, and every
- * place the padding can fall). */
-static void test_sha1(void **state)
-{
-	static const struct {
-		const char *in;
-		const char *md;
-	} fips[] = {
-		{ "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
-		{ "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
-		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-		  "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
-	};
-	uint8_t in[300], md[20], want[CRYPTO_SHA1_LEN];
-	uint64_t rng = 0x853c49e6748fea9bull;
-	char hex[41];
-	size_t i, n, k;
-
-	(void)state;
-	for (i = 0; i < sizeof(fips) / sizeof(fips[0]); i++) {
-		community_id_sha1(fips[i].in, strlen(fips[i].in), md);
-		for (k = 0; k < 20; k++)
-			snprintf(hex + 2 * k, 3, "%02x", md[k]);
-		assert_string_equal(hex, fips[i].md);
-	}
-	for (n = 0; n <= sizeof(in); n++) {
-		for (i = 0; i < 20; i++) {
-			for (k = 0; k < n; k++) {
-				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-				in[k] = (uint8_t)(rng >> 56);
-			}
-			community_id_sha1(in, n, md);
-			assert_int_equal(crypto_sha1(in, n, want), 0);
-			assert_memory_equal(md, want, 20);
-		}
-	}
-}
 
 int main(void)
 {
@@ -522,7 +484,6 @@ int main(void)
 		cmocka_unit_test(test_equal_addresses),
 		cmocka_unit_test(test_icmp_two_way),
 		cmocka_unit_test(test_icmp_one_way),
-		cmocka_unit_test(test_sha1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
