@@ -136,33 +136,35 @@ bool l7_next_line(struct cur *c, const uint8_t **line, size_t *len)
 	return true;
 }
 
+static bool is_ws(uint8_t ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
 void l7_cur_skip_ws(struct cur *c)
 {
-	while (cur_left(c) > 0) {
-		uint8_t ch = cur_peek_u8(c, 0);
+	size_t left = cur_left(c), i = 0;
 
-		if (ch != ' ' && ch != '\t')
-			break;
-		cur_skip(c, 1);
-	}
+	if (c->err)
+		return; /* as every other read of a cursor in error: nothing */
+	while (i < left && is_ws(c->p[c->off + i]))
+		i++;
+	c->off += i;
 }
 
 void l7_trim_ws(const uint8_t **p, size_t *n)
 {
-	struct cur c = cur_make(*p, *n);
-	size_t end;
+	const uint8_t *q = *p;
+	size_t len = q ? *n : 0; /* an absent span holds no bytes */
 
-	l7_cur_skip_ws(&c);
-	end = cur_left(&c);
-	while (end > 0) {
-		uint8_t ch = cur_peek_u8(&c, end - 1);
-
-		if (ch != ' ' && ch != '\t')
-			break;
-		end--;
+	while (len > 0 && is_ws(*q)) {
+		q++;
+		len--;
 	}
-	*p = cur_ptr(&c);
-	*n = end;
+	while (len > 0 && is_ws(q[len - 1]))
+		len--;
+	*p = q;
+	*n = len;
 }
 
 void l7_strip_eol(const uint8_t **p, size_t *n)
@@ -180,15 +182,16 @@ void l7_strip_eol(const uint8_t **p, size_t *n)
 bool l7_span_iprefix(const uint8_t *p, size_t n, const char *lit)
 {
 	size_t ln = strlen(lit);
-	struct cur c = cur_make(p, n);
 
 	if (ln > n)
 		return false;
+	if (!p)
+		return ln == 0; /* an absent span holds no bytes */
 	for (size_t i = 0; i < ln; i++) {
-		if (ascii_lower(cur_u8(&c)) != ascii_lower((uint8_t)lit[i]))
+		if (ascii_lower(p[i]) != ascii_lower((uint8_t)lit[i]))
 			return false;
 	}
-	return cur_ok(&c);
+	return true;
 }
 
 bool l7_span_ieq(const uint8_t *p, size_t n, const char *lit)

@@ -330,6 +330,26 @@ static void test_util_misc(void **state)
 	l7_trim_ws(&p, &n);
 	assert_int_equal(n, 3);
 	assert_memory_equal(p, "a b", 3);
+	{
+		const uint8_t *np = NULL;
+		size_t nn = 5;
+		struct cur c = cur_make((const uint8_t *)" \t x", 4);
+
+		l7_trim_ws(&np, &nn); /* an absent span is empty */
+		assert_null(np);
+		assert_int_equal(nn, 0);
+		assert_true(l7_span_iprefix(NULL, 3, ""));
+		assert_false(l7_span_iprefix(NULL, 3, "a"));
+		assert_true(l7_span_ieq((const uint8_t *)"HoSt", 4, "host"));
+		assert_false(l7_span_ieq((const uint8_t *)"hosts", 5, "host"));
+		assert_false(l7_span_iprefix((const uint8_t *)"ho", 2, "host"));
+		l7_cur_skip_ws(&c);
+		assert_int_equal(c.off, 3);
+		c = cur_make((const uint8_t *)" \t x", 4);
+		(void)cur_peek_u8(&c, 9); /* in error, still at 0 */
+		l7_cur_skip_ws(&c);
+		assert_int_equal(c.off, 0);
+	}
 	p = (const uint8_t *)"  ";
 	n = 2;
 	l7_trim_ws(&p, &n);
