@@ -94,9 +94,18 @@ void decoder_init(struct decoder *d, struct anomaly_counts *anom);
 bool decode_link_supported(int linktype);
 
 /* Decode one frame. Fills pkt (ts_us is left to the caller). Returns the number of
- * flow-bearing layers found (0 for non-IP or undecodable frames; the reason is counted). */
+ * flow-bearing layers found (0 for non-IP or undecodable frames; the reason is counted).
+ * The common frames (Ethernet with at most one VLAN tag, or raw IP; IPv4 without
+ * options or IPv6 without extension headers; TCP or UDP; no fragment, no tunnel) take a
+ * short path; everything else, and anything that path is not sure of, goes through
+ * decode_packet_general(), with the same result. */
 int decode_packet(struct decoder *d, int linktype, const uint8_t *data, uint32_t caplen,
 		  uint32_t wirelen, struct pkt *pkt);
+
+/* decode_packet() without the short path: every frame through the general decoder
+ * (tests check that both agree). */
+int decode_packet_general(struct decoder *d, int linktype, const uint8_t *data,
+			  uint32_t caplen, uint32_t wirelen, struct pkt *pkt);
 
 /* For decode-*.c only: the stages call each other for encapsulations.
  * wire_left is the number of wire bytes from the cursor's offset to the frame's end

@@ -45,7 +45,7 @@ struct l7_dns_msg {
 	uint16_t answers_parsed;	/* answer RRs walked */
 	uint8_t n_addrs;		/* entries of addrs[] used */
 	bool addrs_truncated;		/* more A/AAAA answers than L7_DNS_MAX_ADDRS */
-	struct l7_dns_addr addrs[L7_DNS_MAX_ADDRS];
+	struct l7_dns_addr addrs[L7_DNS_MAX_ADDRS]; /* the first n_addrs are set */
 	/* answer RRs by type */
 	uint16_t n_a, n_aaaa, n_cname, n_mx, n_txt, n_null, n_other;
 };

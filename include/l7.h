@@ -25,6 +25,10 @@ enum l7_result {
 bool l7_str_append(char *dst, size_t dstsz, size_t *pos, const uint8_t *src, size_t n,
 		   bool lower);
 
+/* The copy l7_str_append() makes, without bounds or terminator: n bytes from src to dst
+ * (which has room for them; the two do not overlap), NUL as '?', A-Z as a-z if lower. */
+void l7_wire_copy(char *dst, const uint8_t *src, size_t n, bool lower);
+
 /* l7_str_append() at position 0: dst becomes a copy of the n bytes. */
 bool l7_copy_str(char *dst, size_t dstsz, const uint8_t *src, size_t n, bool lower);
 

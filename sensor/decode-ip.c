@@ -512,3 +512,181 @@ void decode_ip(struct decoder *d, struct cur *c, uint32_t wire_left, int depth,
 {
 	decode_ip_as(d, 0, c, wire_left, depth, pkt);
 }
+
+/* ---- The short path (see decode_packet() in decode.h) ----
+ *
+ * Most frames are Ethernet, perhaps with one VLAN tag, over IPv4 without options or IPv6
+ * without extension headers, carrying TCP or UDP. They are decoded here in one pass,
+ * each header's length checked once instead of field by field. Every check the general
+ * path makes on these headers is made here too; a frame that would fail one, or that
+ * needs anything more (options, extension headers, fragments, tunnels, other
+ * transports, a VLAN stack), is left to the general path, which decodes it from the
+ * start and counts what is wrong with it. Nothing here counts an anomaly.
+ * It lives here, with the link stage too, so that it compiles into one function. */
+
+#define ETH_IPV4 0x0800
+#define ETH_IPV6 0x86dd
+#define ETH_VLAN 0x8100
+#define ETH_QINQ 0x88a8
+#define ETH_QINQ_OLD 0x9100
+
+/* Big-endian loads from headers whose length was checked. */
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The IP stage: ip points at the IP header, cap captured and wire_left wire bytes
+ * (>= cap) from there; family 4 or 6 (what the link layer said) or 0 (either). Fills
+ * pkt->layer[0] (which the general path rewrites if this returns false). */
+static inline bool decode_ip_fast(int family, const uint8_t *ip, size_t cap, uint32_t wire_left,
+		    uint16_t vlan, struct pkt *pkt)
+{
+	struct pkt_layer *l = &pkt->layer[0];
+	const uint8_t *t;
+	uint32_t tlen;
+	size_t have; /* captured transport bytes (never more than tlen) */
+
+	if (cap < 20)
+		return false;
+	if (ip[0] == 0x45 && family != 6) {
+		uint16_t totlen = be16(ip + 2);
+
+		/* the fragment offset and MF; DF does not matter */
+		if (totlen < 20 || totlen > wire_left || (be16(ip + 6) & 0x3fff))
+			return false;
+		l->family = 4;
+		l->proto = ip[9];
+		l->frag_id = be16(ip + 4);
+		l->ip_bytes = totlen;
+		memcpy(l->src, ip + 12, 4);
+		memset(l->src + 4, 0, 12);
+		memcpy(l->dst, ip + 16, 4);
+		memset(l->dst + 4, 0, 12);
+		tlen = totlen - 20u;
+		have = (cap < totlen ? cap : totlen) - 20;
+		t = ip + 20;
+	} else if ((ip[0] >> 4) == 6 && family != 4) {
+		uint16_t plen;
+
+		if (cap < 40)
+			return false;
+		plen = be16(ip + 4);
+		if ((uint32_t)plen + 40 > wire_left)
+			return false;
+		l->family = 6;
+		l->proto = ip[6];
+		l->frag_id = 0;
+		l->ip_bytes = (uint32_t)plen + 40;
+		memcpy(l->src, ip + 8, 16);
+		memcpy(l->dst, ip + 24, 16);
+		tlen = plen;
+		have = cap - 40 < plen ? cap - 40 : plen;
+		t = ip + 40;
+	} else {
+		return false;
+	}
+
+	size_t pstart, pend = have;
+	if (l->proto == IPPROTO_TCP_) {
+		if (have < 20)
+			return false;
+		size_t hl = (size_t)(t[12] >> 4) * 4;
+		if (hl < 20 || hl > tlen)
+			return false;
+		l->tcp_seq = be32(t + 4);
+		l->tcp_flags = t[13];
+		l->payload_bytes = tlen - (uint32_t)hl;
+		pstart = hl < have ? hl : have; /* options may run past the capture */
+	} else if (l->proto == IPPROTO_UDP_) {
+		if (have < 8)
+			return false;
+		uint16_t ulen = be16(t + 4);
+		if (ulen < 8 || ulen > tlen)
+			return false;
+		l->tcp_seq = 0;
+		l->tcp_flags = 0;
+		l->payload_bytes = ulen - 8u;
+		pstart = 8;
+		if (ulen < pend)
+			pend = ulen; /* bytes after the UDP length are not payload */
+	} else {
+		return false;
+	}
+	l->sport = be16(t);
+	l->dport = be16(t + 2);
+	if (l->proto == IPPROTO_UDP_ && is_udp_tunnel(l))
+		return false;
+	l->frag = PKT_FRAG_NONE;
+	l->vlan = vlan;
+	l->payload = t + pstart;
+	l->payload_cap = (uint32_t)(pend - pstart);
+	return true;
+}
+
+/* The link stage: the offset of the IP header, the family the link layer announces (0:
+ * either) and the VLAN ID, for Ethernet II with at most one 802.1Q/802.1ad tag and for
+ * raw IP. False for anything else. */
+static inline bool decode_link_fast(int linktype, const uint8_t *data, uint32_t caplen,
+				    size_t *off, int *family, uint16_t *vlan)
+{
+	uint16_t type;
+
+	switch (linktype) {
+	case DECODE_LINK_ETHERNET:
+		break;
+	case DECODE_LINK_RAW:
+	case DECODE_LINK_RAW_OPENBSD:
+	case DECODE_LINK_RAW_LINKTYPE:
+	case DECODE_LINK_IPV4:
+	case DECODE_LINK_IPV6:
+		*off = 0;
+		*family = 0;
+		*vlan = 0;
+		return true;
+	default:
+		return false;
+	}
+	if (caplen < 14 + 20)
+		return false;
+	*off = 14;
+	*vlan = 0;
+	type = be16(data + 12);
+	if (type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) {
+		*vlan = be16(data + 14) & 0x0fff;
+		type = be16(data + 16);
+		*off = 18;
+	}
+	if (type == ETH_IPV4)
+		*family = 4;
+	else if (type == ETH_IPV6)
+		*family = 6;
+	else
+		return false;
+	return true;
+}
+
+int decode_packet(struct decoder *d, int linktype, const uint8_t *data, uint32_t caplen,
+		  uint32_t wirelen, struct pkt *pkt)
+{
+	size_t off;
+	int family;
+	uint16_t vlan;
+
+	/* a frame longer than its wire length is counted by the general path */
+	if (data && wirelen >= caplen &&
+	    decode_link_fast(linktype, data, caplen, &off, &family, &vlan) &&
+	    decode_ip_fast(family, data + off, caplen - off, wirelen - (uint32_t)off, vlan, pkt)) {
+		pkt->nlayers = 1;
+		pkt->non_ip = false;
+		pkt->wire_len = wirelen;
+		pkt->cap_len = caplen;
+		return 1;
+	}
+	return decode_packet_general(d, linktype, data, caplen, wirelen, pkt);
+}

@@ -262,8 +262,8 @@ static void decode_nflog(struct decoder *d, struct cur *c, uint32_t wire_left, s
 	anomaly_count(d->anom, ANOM_NFLOG_INVALID);
 }
 
-int decode_packet(struct decoder *d, int linktype, const uint8_t *data, uint32_t caplen,
-		  uint32_t wirelen, struct pkt *pkt)
+int decode_packet_general(struct decoder *d, int linktype, const uint8_t *data,
+			  uint32_t caplen, uint32_t wirelen, struct pkt *pkt)
 {
 	struct cur c = cur_make(data, caplen);
 

@@ -1,5 +1,6 @@
 /* l7-dns.c: the DNS message parser (RFC 1035 4.1): header, first question, A/AAAA
  * answers and answer counts by type, with bounded decoding of compressed names. */
+#include <stddef.h>
 #include <string.h>
 
 #include "l7-dns.h"
@@ -67,7 +68,19 @@ static bool dns_name(struct cur *m, char *out, size_t outsz, bool *truncated)
 		label = cur_bytes(&r, l);
 		if (!label)
 			return false;
-		if (out) {
+		if (out && pos > 0 && pos + 1 + l < outsz) {
+			/* the length octet and the label in one copy, the octet then becoming
+			 * the separator (a length, at most 63, is neither NUL nor A-Z) */
+			l7_wire_copy(out + pos, label - 1, 1u + l, true);
+			out[pos] = '.';
+			pos += 1u + l;
+			out[pos] = '\0';
+		} else if (out && pos == 0 && l < outsz) {
+			l7_wire_copy(out, label, l, true);
+			pos = l;
+			out[pos] = '\0';
+		} else if (out) {
+			/* the name does not fit: as much as does */
 			bool fit = true;
 
 			if (pos > 0)
@@ -139,8 +152,14 @@ static bool dns_answer(struct cur *m, struct l7_dns_msg *out)
 		return true;
 	}
 	a = &out->addrs[out->n_addrs++];
-	a->family = rdlen == 4 ? 4 : 6;
-	memcpy(a->addr, rdata, rdlen);
+	if (rdlen == 4) {
+		a->family = 4;
+		memcpy(a->addr, rdata, 4);
+		memset(a->addr + 4, 0, 12);
+	} else {
+		a->family = 6;
+		memcpy(a->addr, rdata, 16);
+	}
 	/* RFC 2181 section 8: a TTL with the top bit set is treated as zero */
 	a->ttl = ttl > 0x7fffffffu ? 0 : ttl;
 	return true;
@@ -153,7 +172,13 @@ enum l7_result l7_dns_parse(const uint8_t *msg, size_t len, struct l7_dns_msg *o
 	unsigned records = 0;
 	bool tc;
 
-	memset(out, 0, sizeof(*out));
+	/* everything but the name buffer and the address slots, which are written as far
+	 * as they are used: zeroing them too costs more than reading a query */
+	memset(out, 0, offsetof(struct l7_dns_msg, qname));
+	out->qname[0] = '\0';
+	memset(&out->qtype, 0, offsetof(struct l7_dns_msg, addrs) -
+				       offsetof(struct l7_dns_msg, qtype));
+	memset(&out->n_a, 0, sizeof(*out) - offsetof(struct l7_dns_msg, n_a));
 	if (len < DNS_HDR_LEN)
 		return L7_MALFORMED;
 	out->id = cur_be16(&m);

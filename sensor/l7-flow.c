@@ -1,5 +1,6 @@
 /* l7-flow.c: which parser reads a flow, the bounded reassembly of the first bytes an
  * initiator sends, and what the parsers learn kept per flow (see l7-flow.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,17 +131,28 @@ static void buf_release(struct l7 *l, struct l7_flow *s)
 	s->buf_len = 0;
 }
 
+/* The name ids a flow holds. */
+static const size_t name_slots[] = {
+	offsetof(struct l7_flow, sni),	      offsetof(struct l7_flow, alpn),
+	offsetof(struct l7_flow, http_method), offsetof(struct l7_flow, http_host),
+	offsetof(struct l7_flow, dns_qname),   offsetof(struct l7_flow, dns_name),
+	offsetof(struct l7_flow, ssh_client),  offsetof(struct l7_flow, ssh_server),
+	offsetof(struct l7_flow, smtp_helo),   offsetof(struct l7_flow, smtp_from),
+	offsetof(struct l7_flow, ftp_user),
+};
+
 void l7_flow_end(struct l7 *l, struct flow *f)
 {
-	struct l7_flow *s = flow_ext(f);
-	uint32_t *ids[] = { &s->sni,	    &s->alpn,	    &s->http_method, &s->http_host,
-			    &s->dns_qname,  &s->dns_name,   &s->ssh_client,  &s->ssh_server,
-			    &s->smtp_helo,  &s->smtp_from,  &s->ftp_user };
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		names_unref(l->names, *ids[i]);
-		*ids[i] = 0;
+	unsigned char *s = flow_ext(f);
+
+	for (size_t i = 0; i < sizeof(name_slots) / sizeof(name_slots[0]); i++) {
+		uint32_t *id = (uint32_t *)(void *)(s + name_slots[i]);
+		if (*id) { /* most flows learn no name: no call for those */
+			names_unref(l->names, *id);
+			*id = 0;
+		}
 	}
-	buf_release(l, s);
+	buf_release(l, flow_ext(f));
 }
 
 /* ---- FTP data connections (RFC 959 PORT/PASV, RFC 2428 EPRT/EPSV) ---- */
@@ -484,24 +496,12 @@ static enum l7_app classify(const struct flow *f, const struct pkt_layer *pl, bo
 	return L7_APP_NONE;
 }
 
-void l7_packet(struct l7 *l, struct flow *f, const struct pkt_layer *pl, int side,
-	       bool created, uint64_t now_us)
+/* A payload-carrying packet of a flow still being inspected. Out of line, as is
+ * flow_created(): most packets need neither. */
+__attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f, struct l7_flow *s,
+					      const struct pkt_layer *pl, bool from_init,
+					      uint64_t now_us)
 {
-	struct l7_flow *s = flow_ext(f);
-	bool from_init = side == f->init;
-
-	if (created) {
-		uint32_t name = dns_cache_get(l->dns, f->key.family, f->key.addr[flow_resp(f)],
-					      now_us);
-		if (name) {
-			names_ref(l->names, name);
-			s->dns_name = name;
-		}
-		if (l->nexpect)
-			expect_match(l, f, s, now_us);
-	}
-	if (s->done || pl->payload_cap == 0)
-		return;
 	if (s->app != L7_APP_FTP && ++s->inspected > L7_MAX_INSPECT) {
 		buf_release(l, s);
 		s->done = 1;
@@ -545,4 +545,34 @@ void l7_packet(struct l7 *l, struct flow *f, const struct pkt_layer *pl, int sid
 	default:
 		break;
 	}
+}
+
+/* The first packet of a new flow: the name its responder's address resolved from, an
+ * announced FTP data connection, then the packet itself. */
+__attribute__((noinline)) static void flow_created(struct l7 *l, struct flow *f,
+						   struct l7_flow *s, const struct pkt_layer *pl,
+						   bool from_init, uint64_t now_us)
+{
+	uint32_t name = dns_cache_get(l->dns, f->key.family, f->key.addr[flow_resp(f)], now_us);
+	if (name) {
+		names_ref(l->names, name);
+		s->dns_name = name;
+	}
+	if (l->nexpect)
+		expect_match(l, f, s, now_us);
+	if (!s->done && pl->payload_cap)
+		inspect(l, f, s, pl, from_init, now_us);
+}
+
+void l7_packet(struct l7 *l, struct flow *f, const struct pkt_layer *pl, int side,
+	       bool created, uint64_t now_us)
+{
+	struct l7_flow *s = flow_ext(f);
+
+	/* only calls in tail position here: a packet with nothing to inspect (most of
+	 * them) returns without a stack frame being set up */
+	if (created)
+		flow_created(l, f, s, pl, side == f->init, now_us);
+	else if (!s->done && pl->payload_cap)
+		inspect(l, f, s, pl, side == f->init, now_us);
 }

@@ -118,7 +118,9 @@ static bool tls_ext_versions(struct cur *e, struct l7_tls_hello *out)
  * end before the extensions). */
 static enum l7_result tls_hello_body(struct cur *b, struct l7_tls_hello *out)
 {
-	uint16_t seen[L7_TLS_MAX_EXTENSIONS];
+	uint64_t seen_low = 0; /* types below 64, one bit each */
+	uint16_t seen[L7_TLS_MAX_EXTENSIONS]; /* the others */
+	unsigned n_seen = 0;
 	uint8_t sid_len, cm_len;
 	uint16_t cs_len, ext_len;
 	struct cur exts;
@@ -166,11 +168,17 @@ static enum l7_result tls_hello_body(struct cur *b, struct l7_tls_hello *out)
 		if (!cur_ok(&exts))
 			return L7_MALFORMED;
 		/* RFC 8446 4.2: at most one extension of each type; the first one counts */
-		for (unsigned i = 0; i < out->n_extensions; i++) {
-			if (seen[i] == type)
-				ok = false;
+		out->n_extensions++;
+		if (type < 64) {
+			ok = !(seen_low & (uint64_t)1 << type);
+			seen_low |= (uint64_t)1 << type;
+		} else {
+			for (unsigned i = 0; i < n_seen; i++) {
+				if (seen[i] == type)
+					ok = false;
+			}
+			seen[n_seen++] = type;
 		}
-		seen[out->n_extensions++] = type;
 		if (!ok) {
 			bad = true;
 			continue;

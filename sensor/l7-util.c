@@ -9,28 +9,84 @@ static uint8_t ascii_lower(uint8_t ch)
 	return (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch - 'A' + 'a') : ch;
 }
 
+#define BYTES64(x) (0x0101010101010101ull * (x))
+#define BYTES32(x) (0x01010101u * (x))
+
+/* l7_str_append()'s rule for 8 (or 4) bytes at once, each byte on its own (no carry
+ * crosses a byte): NUL becomes '?', and if lower, A-Z become a-z. */
+#define WIRE_CHARS(T, BYTES)                                                              \
+	static T wire_chars_##T(T v, bool lower)                                          \
+	{                                                                                 \
+		T low7 = v & BYTES(0x7f);                                                 \
+		/* the top bit of each byte that is 0 */                                  \
+		T nul = ~((low7 + BYTES(0x7f)) | v) & BYTES(0x80);                        \
+		T out = v | (T)((nul >> 7) * '?');                                        \
+                                                                                          \
+		if (lower) {                                                              \
+			/* top bit of each byte in 'A'..'Z': from 'A', not past 'Z', < 0x80 */ \
+			T ge_a = low7 + BYTES(0x80 - 'A');                                \
+			T gt_z = low7 + BYTES(0x80 - 'Z' - 1);                            \
+			T upper = ge_a & ~gt_z & ~v & BYTES(0x80);                        \
+                                                                                          \
+			out |= upper >> 2; /* 0x20: 'A' -> 'a' */                         \
+		}                                                                         \
+		return out;                                                               \
+	}
+WIRE_CHARS(uint64_t, BYTES64)
+WIRE_CHARS(uint32_t, BYTES32)
+
+/* Words that do not fill n are taken again from n's end, overlapping: the rule reads src
+ * only. */
+void l7_wire_copy(char *dst, const uint8_t *src, size_t n, bool lower)
+{
+	uint64_t v;
+	uint32_t w;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&v, src + i, 8);
+			v = wire_chars_uint64_t(v, lower);
+			memcpy(dst + i, &v, 8);
+		}
+		if (i < n) {
+			memcpy(&v, src + n - 8, 8);
+			v = wire_chars_uint64_t(v, lower);
+			memcpy(dst + n - 8, &v, 8);
+		}
+	} else if (n >= 4) {
+		memcpy(&w, src, 4);
+		w = wire_chars_uint32_t(w, lower);
+		memcpy(dst, &w, 4);
+		memcpy(&w, src + n - 4, 4);
+		w = wire_chars_uint32_t(w, lower);
+		memcpy(dst + n - 4, &w, 4);
+	} else {
+		for (i = 0; i < n; i++) {
+			uint8_t ch = src[i];
+			dst[i] = (char)(ch == 0 ? '?' : lower ? ascii_lower(ch) : ch);
+		}
+	}
+}
+
 bool l7_str_append(char *dst, size_t dstsz, size_t *pos, const uint8_t *src, size_t n,
 		   bool lower)
 {
-	struct cur c = cur_make(src, n);
-	size_t at = *pos;
+	size_t at = *pos, take;
 
 	if (dstsz == 0)
 		return n == 0;
+	if (!src)
+		n = 0; /* an absent view holds no bytes */
 	if (at >= dstsz)
 		at = dstsz - 1;
-	while (cur_left(&c) > 0 && at < dstsz - 1) {
-		uint8_t ch = cur_u8(&c);
-
-		if (ch == 0)
-			ch = '?';
-		else if (lower)
-			ch = ascii_lower(ch);
-		dst[at++] = (char)ch;
-	}
-	dst[at] = '\0';
-	*pos = at;
-	return cur_left(&c) == 0;
+	take = dstsz - 1 - at;
+	if (n < take)
+		take = n;
+	l7_wire_copy(dst + at, src, take, lower);
+	dst[at + take] = '\0';
+	*pos = at + take;
+	return take == n;
 }
 
 bool l7_copy_str(char *dst, size_t dstsz, const uint8_t *src, size_t n, bool lower)
@@ -80,33 +136,35 @@ bool l7_next_line(struct cur *c, const uint8_t **line, size_t *len)
 	return true;
 }
 
+static bool is_ws(uint8_t ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
 void l7_cur_skip_ws(struct cur *c)
 {
-	while (cur_left(c) > 0) {
-		uint8_t ch = cur_peek_u8(c, 0);
+	size_t left = cur_left(c), i = 0;
 
-		if (ch != ' ' && ch != '\t')
-			break;
-		cur_skip(c, 1);
-	}
+	if (c->err)
+		return; /* as every other read of a cursor in error: nothing */
+	while (i < left && is_ws(c->p[c->off + i]))
+		i++;
+	c->off += i;
 }
 
 void l7_trim_ws(const uint8_t **p, size_t *n)
 {
-	struct cur c = cur_make(*p, *n);
-	size_t end;
+	const uint8_t *q = *p;
+	size_t len = q ? *n : 0; /* an absent span holds no bytes */
 
-	l7_cur_skip_ws(&c);
-	end = cur_left(&c);
-	while (end > 0) {
-		uint8_t ch = cur_peek_u8(&c, end - 1);
-
-		if (ch != ' ' && ch != '\t')
-			break;
-		end--;
+	while (len > 0 && is_ws(*q)) {
+		q++;
+		len--;
 	}
-	*p = cur_ptr(&c);
-	*n = end;
+	while (len > 0 && is_ws(q[len - 1]))
+		len--;
+	*p = q;
+	*n = len;
 }
 
 void l7_strip_eol(const uint8_t **p, size_t *n)
@@ -124,15 +182,16 @@ void l7_strip_eol(const uint8_t **p, size_t *n)
 bool l7_span_iprefix(const uint8_t *p, size_t n, const char *lit)
 {
 	size_t ln = strlen(lit);
-	struct cur c = cur_make(p, n);
 
 	if (ln > n)
 		return false;
+	if (!p)
+		return ln == 0; /* an absent span holds no bytes */
 	for (size_t i = 0; i < ln; i++) {
-		if (ascii_lower(cur_u8(&c)) != ascii_lower((uint8_t)lit[i]))
+		if (ascii_lower(p[i]) != ascii_lower((uint8_t)lit[i]))
 			return false;
 	}
-	return cur_ok(&c);
+	return true;
 }
 
 bool l7_span_ieq(const uint8_t *p, size_t n, const char *lit)

@@ -288,6 +288,53 @@ static struct decoder dec;
 static struct pkt P;
 static uint8_t *heap; /* the frame of the last decode (layers point into it) */
 
+static void same_layer(const struct pkt_layer *a, const struct pkt_layer *b)
+{
+	assert_int_equal(a->family, b->family);
+	assert_int_equal(a->proto, b->proto);
+	assert_int_equal(a->frag, b->frag);
+	assert_int_equal(a->tcp_flags, b->tcp_flags);
+	assert_int_equal(a->sport, b->sport);
+	assert_int_equal(a->dport, b->dport);
+	assert_int_equal(a->vlan, b->vlan);
+	assert_int_equal(a->frag_id, b->frag_id);
+	assert_int_equal(a->ip_bytes, b->ip_bytes);
+	assert_int_equal(a->payload_bytes, b->payload_bytes);
+	assert_int_equal(a->tcp_seq, b->tcp_seq);
+	assert_int_equal(a->payload_cap, b->payload_cap);
+	if (a->payload_cap)
+		assert_ptr_equal(a->payload, b->payload);
+	assert_memory_equal(a->src, b->src, 16);
+	assert_memory_equal(a->dst, b->dst, 16);
+}
+
+/* decode_packet() takes a short path for common frames: the general decoder alone must
+ * give the same layers and count the same anomalies for every frame a test decodes.
+ * The counters are left as decode_packet() made them. */
+static void same_as_general(int link, size_t caplen, uint32_t wirelen, int n)
+{
+	struct anomaly_counts after = an;
+	struct pkt g;
+
+	memset(&g, 0x5a, sizeof(g));
+	int gn = decode_packet_general(&dec, link, heap, (uint32_t)caplen, wirelen, &g);
+	assert_int_equal(gn, n);
+	assert_int_equal(g.nlayers, P.nlayers);
+	assert_int_equal(g.non_ip, P.non_ip);
+	assert_int_equal(g.wire_len, P.wire_len);
+	assert_int_equal(g.cap_len, P.cap_len);
+	for (int i = 0; i < n; i++)
+		same_layer(&P.layer[i], &g.layer[i]);
+	for (int a = 0; a < ANOM__COUNT; a++) {
+		if (an.n[a] - after.n[a] != after.n[a] - an0.n[a])
+			fail_msg("anomaly %s: +%llu by the general decoder, +%llu by decode_packet",
+				 anomaly_name((enum anomaly)a),
+				 (unsigned long long)(an.n[a] - after.n[a]),
+				 (unsigned long long)(after.n[a] - an0.n[a]));
+	}
+	an = after;
+}
+
 static int run(int link, const uint8_t *data, size_t caplen, uint32_t wirelen)
 {
 	free(heap);
@@ -300,6 +347,7 @@ static int run(int link, const uint8_t *data, size_t caplen, uint32_t wirelen)
 	int n = decode_packet(&dec, link, heap, (uint32_t)caplen, wirelen, &P);
 	assert_int_equal(n, P.nlayers);
 	assert_true(n >= 0 && n <= PKT_MAX_LAYERS);
+	same_as_general(link, caplen, wirelen, n);
 	return n;
 }
 
@@ -2241,6 +2289,302 @@ struct sweep_case {
 	void (*build)(struct fb *f);
 };
 
+/* ---- the short path: common frames decoded in one pass ------------------------- */
+
+/* Ethernet, IPv4 (no options, DF), TCP (no options), paylen bytes: IPv4 header at 14,
+ * TCP at 34, payload at 54. */
+static void common4(struct fb *f, size_t paylen)
+{
+	f->n = 0;
+	eth(f, 0x0800);
+	size_t o = ip4(f, 6, S4, D4, 0x4242, 0x4000, 0);
+	tcp(f, 50000, 443, 0xa0b0c0d0, TCP_SYN, 0);
+	payload(f, paylen);
+	ip4_end(f, o);
+}
+
+/* Ethernet, one 802.1Q tag (VLAN 100), IPv6, UDP, paylen bytes: IPv6 header at 18,
+ * UDP at 58, payload at 66. */
+static void common6(struct fb *f, size_t paylen)
+{
+	f->n = 0;
+	eth(f, 0x8100);
+	tag(f, 0x2064, 0x86dd);
+	ip6_udp(f, S6, D6, 5353, 53, paylen);
+}
+
+/* Frames the short path takes, with every field worked out from the bytes. (run()
+ * also decodes each one with the general decoder alone and compares.) */
+static void test_short_path_frames(void **state)
+{
+	(void)state;
+	struct fb f;
+
+	common4(&f, 20);
+	f.b[f.n++] = 0; /* two bytes of Ethernet padding after the datagram */
+	f.b[f.n++] = 0;
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	chk4(&P.layer[0], 6, S4, D4, 50000, 443, 60, 20);
+	assert_int_equal(P.layer[0].frag, PKT_FRAG_NONE);
+	assert_int_equal(P.layer[0].frag_id, 0x4242);
+	assert_int_equal(P.layer[0].tcp_seq, 0xa0b0c0d0);
+	assert_int_equal(P.layer[0].tcp_flags, TCP_SYN);
+	assert_int_equal(P.layer[0].vlan, 0);
+	assert_ptr_equal(P.layer[0].payload, heap + 54);
+	assert_int_equal(P.layer[0].payload_cap, 20);
+	assert_false(P.non_ip);
+	assert_int_equal(P.wire_len, 76);
+	assert_int_equal(P.cap_len, 76);
+
+	/* snaplen 60: 6 payload bytes captured, the volume still from the headers */
+	assert_int_equal(run(DECODE_LINK_ETHERNET, f.b, 60, (uint32_t)f.n), 1);
+	expect_clean();
+	chk4(&P.layer[0], 6, S4, D4, 50000, 443, 60, 20);
+	assert_int_equal(P.layer[0].payload_cap, 6);
+	assert_int_equal(P.wire_len, 76);
+	assert_int_equal(P.cap_len, 60);
+
+	common6(&f, 10);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	chk6(&P.layer[0], 17, S6, D6, 5353, 53, 58, 10);
+	assert_int_equal(P.layer[0].vlan, 100);
+	assert_int_equal(P.layer[0].frag_id, 0);
+	assert_int_equal(P.layer[0].tcp_seq, 0);
+	assert_int_equal(P.layer[0].tcp_flags, 0);
+	assert_ptr_equal(P.layer[0].payload, heap + 66);
+	assert_int_equal(P.layer[0].payload_cap, 10);
+
+	/* a UDP length shorter than the IP payload: the bytes after it are not payload */
+	set16(&f, 62, 8 + 4);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	chk6(&P.layer[0], 17, S6, D6, 5353, 53, 58, 4);
+	assert_int_equal(P.layer[0].payload_cap, 4);
+
+	/* 802.1ad outer tag, VLAN ID 0 */
+	common6(&f, 10);
+	set16(&f, 12, 0x88a8);
+	set16(&f, 14, 0xe000);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	assert_int_equal(P.layer[0].vlan, 0);
+
+	/* raw IP: the same datagrams without the link header */
+	common4(&f, 20);
+	assert_int_equal(run(DECODE_LINK_RAW, f.b + 14, f.n - 14, (uint32_t)f.n - 14), 1);
+	expect_clean();
+	chk4(&P.layer[0], 6, S4, D4, 50000, 443, 60, 20);
+	assert_ptr_equal(P.layer[0].payload, heap + 40);
+	common6(&f, 10);
+	assert_int_equal(run(DECODE_LINK_IPV6, f.b + 18, f.n - 18, (uint32_t)f.n - 18), 1);
+	expect_clean();
+	chk6(&P.layer[0], 17, S6, D6, 5353, 53, 58, 10);
+}
+
+/* What the short path leaves to the general decoder, each with the general decoder's
+ * answer worked out by hand (and run() checks decode_packet() gives the same). */
+static void test_short_path_refusals(void **state)
+{
+	(void)state;
+	struct fb f;
+
+	/* IHL 4: bad header length */
+	common4(&f, 20);
+	f.b[14] = 0x44;
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_IPV4_BAD_HLEN);
+
+	/* IHL 15 with the total length 60: the header is the whole datagram, no TCP */
+	common4(&f, 20);
+	f.b[14] = 0x4f;
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_TCP_TRUNCATED);
+
+	/* IHL 6 with the total length 20: shorter than the header */
+	common4(&f, 20);
+	f.b[14] = 0x46;
+	set16(&f, 16, 20);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_IPV4_BAD_TOTLEN);
+
+	/* IPv4 options: the general path skips them */
+	f.n = 0;
+	eth(&f, 0x0800);
+	size_t o = ip4(&f, 6, S4, D4, 1, 0, 8);
+	tcp(&f, 50000, 443, 1, TCP_ACK, 0);
+	payload(&f, 5);
+	ip4_end(&f, o);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	chk4(&P.layer[0], 6, S4, D4, 50000, 443, 53, 5);
+	assert_ptr_equal(P.layer[0].payload, heap + 14 + 28 + 20);
+
+	/* total length below 20, and beyond the frame */
+	common4(&f, 20);
+	set16(&f, 16, 19);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_IPV4_BAD_TOTLEN);
+	common4(&f, 20);
+	set16(&f, 16, 61);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_IPV4_LEN_EXCEEDS_FRAME);
+
+	/* fragments: MF set, then a non-zero offset */
+	common4(&f, 20);
+	set16(&f, 20, 0x2000);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	assert_int_equal(P.layer[0].frag, PKT_FRAG_FIRST);
+	common4(&f, 20);
+	set16(&f, 20, 0x0001);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	assert_int_equal(P.layer[0].frag, PKT_FRAG_LATER);
+	assert_int_equal(P.layer[0].payload_bytes, 40);
+
+	/* TCP header cut by the snaplen; data offsets 4 and 15 */
+	common4(&f, 20);
+	assert_int_equal(run(DECODE_LINK_ETHERNET, f.b, 53, (uint32_t)f.n), 0);
+	expect_only(ANOM_TCP_TRUNCATED);
+	common4(&f, 20);
+	f.b[46] = 0x40;
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_TCP_BAD_OFFSET);
+	common4(&f, 20);
+	f.b[46] = 0xf0;
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_TCP_BAD_OFFSET);
+
+	/* UDP length 7, and longer than the IPv6 payload */
+	common6(&f, 10);
+	set16(&f, 62, 7);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_UDP_BAD_LENGTH);
+	common6(&f, 10);
+	set16(&f, 62, 19);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_UDP_BAD_LENGTH);
+
+	/* IPv6 payload length beyond the frame; an IPv6 header after EtherType IPv4 */
+	common6(&f, 10);
+	set16(&f, 22, 19);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_IPV6_LEN_EXCEEDS_FRAME);
+	common6(&f, 10);
+	set16(&f, 16, 0x0800);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_IPV4_BAD_VERSION);
+	common4(&f, 20);
+	set16(&f, 12, 0x86dd);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 0);
+	expect_only(ANOM_IPV6_BAD_VERSION);
+
+	/* IPv6 extension header: hop-by-hop options before UDP */
+	f.n = 0;
+	eth(&f, 0x86dd);
+	o = ip6(&f, 0, S6, D6);
+	ip6_opts(&f, 17, 8);
+	size_t u = udp(&f, 1234, 53);
+	payload(&f, 3);
+	udp_end(&f, u);
+	ip6_end(&f, o);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	chk6(&P.layer[0], 17, S6, D6, 1234, 53, 59, 3);
+
+	/* a VLAN stack: the outer tag's ID is kept */
+	f.n = 0;
+	eth(&f, 0x88a8);
+	tag(&f, 0x0007, 0x8100);
+	tag(&f, 0x0009, 0x0800);
+	ip4_tcp(&f, S4, D4, 40000, 80, TCP_ACK, 3);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	assert_int_equal(P.layer[0].vlan, 7);
+	chk4(&P.layer[0], 6, S4, D4, 40000, 80, 43, 3);
+
+	/* a UDP tunnel port: VXLAN carries the inner frame */
+	f.n = 0;
+	eth(&f, 0x0800);
+	o = ip4(&f, 17, OS4, OD4, 1, 0, 0);
+	u = udp(&f, 40000, 4789);
+	put32(&f, 0x08000000), put32(&f, 0x00000100);
+	eth(&f, 0x0800);
+	ip4_tcp(&f, S4, D4, 1, 2, TCP_SYN, 0);
+	udp_end(&f, u);
+	ip4_end(&f, o);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 2);
+	expect_clean();
+	chk4(&P.layer[1], 6, S4, D4, 1, 2, 40, 0);
+
+	/* ICMP is left to the general path */
+	f.n = 0;
+	eth(&f, 0x0800);
+	o = ip4(&f, 1, S4, D4, 1, 0, 0);
+	icmp(&f, 8, 0);
+	ip4_end(&f, o);
+	assert_int_equal(D(DECODE_LINK_ETHERNET, &f), 1);
+	expect_clean();
+	chk4(&P.layer[0], 1, S4, D4, 8, 0, 28, 0);
+
+	/* a capture length above the wire length is counted, then decoded */
+	common4(&f, 20);
+	assert_int_equal(run(DECODE_LINK_ETHERNET, f.b, f.n, (uint32_t)f.n - 1), 1);
+	expect_only(ANOM_CAPLEN_EXCEEDS_LEN);
+	chk4(&P.layer[0], 6, S4, D4, 50000, 443, 60, 20);
+}
+
+/* Every header byte of the common frames set to values around the limits the short
+ * path checks, and every capture length, each frame decoded as Ethernet and as raw IP:
+ * run() fails on the first one where decode_packet() and the general decoder differ. */
+static void test_short_path_mutation(void **state)
+{
+	(void)state;
+	static const uint8_t vals[] = { 0x00, 0x01, 0x04, 0x05, 0x06, 0x08, 0x11, 0x13, 0x14,
+					0x20, 0x2f, 0x40, 0x45, 0x46, 0x4f, 0x50, 0x60, 0x81,
+					0x86, 0xa8, 0xdd, 0xff };
+	for (int k = 0; k < 4; k++) {
+		struct fb f;
+		size_t hdr;
+
+		if (k == 0 || k == 2) {
+			common4(&f, 6);
+			hdr = 54;
+		} else {
+			common6(&f, 6);
+			hdr = 66;
+		}
+		if (k >= 2) { /* a UDP datagram over IPv4, a TCP segment over IPv6 */
+			f.n = 0;
+			if (k == 2) {
+				eth(&f, 0x0800);
+				ip4_udp(&f, S4, D4, 1000, 53, 6);
+				hdr = 42;
+			} else {
+				eth(&f, 0x86dd);
+				ip6_tcp(&f, S6, D6, 1000, 443, TCP_SYN, 6);
+				hdr = 74;
+			}
+		}
+		for (size_t i = 0; i < hdr; i++) {
+			uint8_t keep = f.b[i];
+			for (size_t v = 0; v < sizeof(vals); v++) {
+				f.b[i] = vals[v];
+				D(DECODE_LINK_ETHERNET, &f);
+				run(DECODE_LINK_RAW, f.b + 14, f.n - 14, (uint32_t)f.n - 14);
+			}
+			f.b[i] = keep;
+		}
+		for (size_t cap = 0; cap <= f.n; cap++) {
+			run(DECODE_LINK_ETHERNET, f.b, cap, (uint32_t)f.n);
+			run(DECODE_LINK_ETHERNET, f.b, cap, (uint32_t)cap);
+			run(DECODE_LINK_ETHERNET, f.b, cap, (uint32_t)f.n - 1);
+		}
+	}
+}
+
 static void test_truncation_sweep(void **state)
 {
 	(void)state;
@@ -2375,6 +2719,9 @@ int main(void)
 		T(test_err_caplen),
 		T(test_layers_too_many),
 		T(test_nesting_bomb),
+		T(test_short_path_frames),
+		T(test_short_path_refusals),
+		T(test_short_path_mutation),
 		T(test_truncation_sweep),
 		T(test_mutation),
 	};

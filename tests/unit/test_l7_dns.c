@@ -761,6 +761,53 @@ static void test_fuzz(void **state)
 	fuzz_one(dns_google_aaaa, sizeof(dns_google_aaaa), 300);
 }
 
+/* QNAME bytes as they are kept: names of 1 to 7 labels of every length, with every kind
+ * of byte (NUL, A-Z and their neighbours, '.', high bytes), checked against the dotted
+ * form built here byte by byte. */
+static void test_name_bytes(void **state)
+{
+	static const uint8_t pick[] = { 0, 'A', 'Z', 'a', 'z', '@', '[', '.', '0', 0x80, 0xc1,
+					0xdb, 0xff, '-' };
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct wbuf w;
+	struct l7_dns_msg m;
+	char want[512];
+
+	(void)state;
+	for (int iter = 0; iter < 5000; iter++) {
+		size_t wn = 0, wire = 1;
+		int nlabels = 1 + iter % 7;
+
+		whdr(&w, 0x0100, 1, 0);
+		for (int i = 0; i < nlabels; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			size_t len = 1 + (x >> 8) % (iter % 3 == 0 ? 63 : 12);
+			if (wire + 1 + len > 255)
+				break; /* the limit has its own test */
+			wire += 1 + len;
+			w8(&w, (unsigned)len);
+			if (wn > 0)
+				want[wn++] = '.';
+			for (size_t j = 0; j < len; j++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				uint8_t ch = (x >> 20) % 3 ? pick[(x >> 24) % sizeof(pick)]
+							   : (uint8_t)(x >> 32);
+				w8(&w, ch);
+				want[wn++] = (char)(ch == 0 ? '?' : (ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
+			}
+		}
+		want[wn] = '\0';
+		w8(&w, 0);
+		w16(&w, 1);
+		w16(&w, 1);
+		assert_int_equal(parse(w.b, w.n, &m), L7_OK);
+		assert_true(m.has_question);
+		assert_false(m.qname_truncated);
+		assert_int_equal(strlen(m.qname), wn);
+		assert_memory_equal(m.qname, want, wn + 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -771,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_bad_pointers),
 		cmocka_unit_test(test_pointer_hops),
 		cmocka_unit_test(test_label_and_name_limits),
+		cmocka_unit_test(test_name_bytes),
 		cmocka_unit_test(test_bad_rdata),
 		cmocka_unit_test(test_counts_and_caps),
 		cmocka_unit_test(test_fuzz),

@@ -264,6 +264,52 @@ static void test_util_copy(void **state)
 	assert_string_equal(d, "abc,def");
 }
 
+/* l7_str_append() copies several bytes at a time: every byte value, at every position of
+ * spans of 0 to 40 bytes, appended at several offsets into buffers of several sizes,
+ * must come out as the byte-by-byte rule says (NUL -> '?', A-Z -> a-z if lower, cut at
+ * dstsz - 1, NUL-terminated, nothing written past the end). */
+static void test_util_append_bytes(void **state)
+{
+	uint8_t src[40];
+	char d[64], want[64];
+
+	(void)state;
+	for (unsigned b = 0; b < 256; b++) {
+		for (size_t n = 0; n <= sizeof(src); n++) {
+			for (size_t i = 0; i < n; i++)
+				src[i] = (uint8_t)(i * 37 + 'A' - 3); /* around the A-Z edges */
+			if (n)
+				src[b % n] = (uint8_t)b;
+			for (int lower = 0; lower < 2; lower++) {
+				static const size_t sizes[] = { 1, 2, 9, 17, 33, 48, 60 };
+				for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+					size_t dstsz = sizes[k], at0 = (b + n) % 12, pos = at0, wpos;
+					bool fits, wfits;
+
+					memset(d, 'x', sizeof(d));
+					memset(want, 'x', sizeof(want));
+					wpos = at0 >= dstsz ? dstsz - 1 : at0;
+					size_t i;
+					for (i = 0; i < n && wpos < dstsz - 1; i++) {
+						uint8_t ch = src[i];
+						if (ch == 0)
+							ch = '?';
+						else if (lower && ch >= 'A' && ch <= 'Z')
+							ch = (uint8_t)(ch + 32);
+						want[wpos++] = (char)ch;
+					}
+					want[wpos] = '\0';
+					wfits = i == n;
+					fits = l7_str_append(d, dstsz, &pos, src, n, lower != 0);
+					assert_int_equal(fits, wfits);
+					assert_int_equal(pos, wpos);
+					assert_memory_equal(d, want, sizeof(d));
+				}
+			}
+		}
+	}
+}
+
 static void test_util_misc(void **state)
 {
 	uint64_t v;
@@ -284,6 +330,26 @@ static void test_util_misc(void **state)
 	l7_trim_ws(&p, &n);
 	assert_int_equal(n, 3);
 	assert_memory_equal(p, "a b", 3);
+	{
+		const uint8_t *np = NULL;
+		size_t nn = 5;
+		struct cur c = cur_make((const uint8_t *)" \t x", 4);
+
+		l7_trim_ws(&np, &nn); /* an absent span is empty */
+		assert_null(np);
+		assert_int_equal(nn, 0);
+		assert_true(l7_span_iprefix(NULL, 3, ""));
+		assert_false(l7_span_iprefix(NULL, 3, "a"));
+		assert_true(l7_span_ieq((const uint8_t *)"HoSt", 4, "host"));
+		assert_false(l7_span_ieq((const uint8_t *)"hosts", 5, "host"));
+		assert_false(l7_span_iprefix((const uint8_t *)"ho", 2, "host"));
+		l7_cur_skip_ws(&c);
+		assert_int_equal(c.off, 3);
+		c = cur_make((const uint8_t *)" \t x", 4);
+		(void)cur_peek_u8(&c, 9); /* in error, still at 0 */
+		l7_cur_skip_ws(&c);
+		assert_int_equal(c.off, 0);
+	}
 	p = (const uint8_t *)"  ";
 	n = 2;
 	l7_trim_ws(&p, &n);
@@ -347,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_util_next_line),
 		cmocka_unit_test(test_util_copy),
+		cmocka_unit_test(test_util_append_bytes),
 		cmocka_unit_test(test_util_misc),
 		cmocka_unit_test(test_fuzz),
 	};

@@ -266,6 +266,8 @@ struct hopts {
 	const uint16_t *versions;
 	size_t n_versions;
 	bool ech;
+	const uint16_t *extra;	/* empty extensions of these types, first of all */
+	size_t n_extra;
 	unsigned n_filler;	/* extra empty extensions of distinct types, first */
 	size_t padding;		/* a padding(21) extension of this many bytes, last */
 	unsigned sid_len;	/* legacy_session_id length byte (default 0) */
@@ -295,6 +297,10 @@ static void build_hello(struct wbuf *w, const struct hopts *o)
 		return;
 	}
 	exts = wopen(w, 2);
+	for (size_t i = 0; i < o->n_extra; i++) {
+		w16(w, o->extra[i]);
+		w16(w, 0);
+	}
 	for (unsigned i = 0; i < o->n_filler; i++) {
 		w16(w, 0x1000 + i);
 		w16(w, 0);
@@ -659,6 +665,29 @@ static void test_bad_body(void **state)
 	assert_string_equal(h.sni, "evil.example");
 	assert_string_equal(h.alpn, "h2,http/1.1");
 	o.sni_twice = false;
+
+	/* the same for types of every size; distinct ones are fine */
+	static const uint16_t distinct[] = { 63, 127, 64, 0xfe0c, 1, 0x1001 };
+	static const uint16_t dup_low[] = { 5, 17, 5 };
+	static const uint16_t dup_high[] = { 0x4469, 0xfe0c, 0x4469 };
+	static const uint16_t dup_filler[] = { 0x1000 };
+	o.extra = distinct;
+	o.n_extra = 6;
+	assert_int_equal(parse_opts(&o, 16384, &h), L7_OK);
+	assert_int_equal(h.n_extensions, 8);
+	o.extra = dup_low;
+	o.n_extra = 3;
+	assert_int_equal(parse_opts(&o, 16384, &h), L7_MALFORMED);
+	assert_string_equal(h.sni, "evil.example");
+	o.extra = dup_high;
+	assert_int_equal(parse_opts(&o, 16384, &h), L7_MALFORMED);
+	assert_string_equal(h.sni, "evil.example");
+	o.extra = dup_filler;
+	o.n_extra = 1;
+	o.n_filler = 2;
+	assert_int_equal(parse_opts(&o, 16384, &h), L7_MALFORMED);
+	o.n_extra = 0;
+	o.n_filler = 0;
 
 	/* RFC 6066 3: at most one host_name in the list */
 	o.two_host_names = true;
