@@ -306,7 +306,7 @@ struct strtab {
 	size_t arena_used, arena_cap;
 	uint32_t cap, count, mask;
 	uint16_t maxlen, longest;
-	struct siphash_key key;
+	struct khash_key key;
 };
 
 static void strtab_fini(struct strtab *t)
@@ -334,7 +334,7 @@ static bool strtab_init(struct strtab *t, uint32_t cap, uint16_t maxlen)
 	t->cap = cap;
 	t->mask = slots - 1;
 	t->maxlen = maxlen;
-	siphash_key_random(&t->key);
+	khash_key_random(&t->key);
 	return true;
 }
 
@@ -363,13 +363,13 @@ static const char *strtab_lookup(const struct strtab *t, const char *s, size_t l
 {
 	if (t->count == 0 || len > t->longest)
 		return NULL;
-	return strtab_find(t, s, len, (uint32_t)siphash13(&t->key, s, len), NULL);
+	return strtab_find(t, s, len, (uint32_t)khash(&t->key, s, len), NULL);
 }
 
 /* 1 added, 0 present, -1 full. len <= maxlen. */
 static int strtab_add(struct strtab *t, const char *s, size_t len)
 {
-	uint32_t h = (uint32_t)siphash13(&t->key, s, len), slot;
+	uint32_t h = (uint32_t)khash(&t->key, s, len), slot;
 	if (strtab_find(t, s, len, h, &slot))
 		return 0;
 	if (t->count >= t->cap || t->arena_used + len + 1 > t->arena_cap)

@@ -40,7 +40,7 @@ struct name_cache_set {
 };
 
 struct name_cache {
-	struct siphash_key key;
+	struct khash_key key;
 	uint32_t clock;
 	struct name_cache_set set[NAME_CACHE_SETS];
 };
@@ -94,7 +94,7 @@ struct enrich *enrich_create(const struct config *cfg, char *err, size_t errlen)
 	/* calloc'd: pages are touched as slots fill; the cache is an optimisation only */
 	e->cache = calloc(1, sizeof(*e->cache));
 	if (e->cache)
-		siphash_key_random(&e->cache->key);
+		khash_key_random(&e->cache->key);
 	msg[0] = '\0';
 	e->psl = enrich_psl_open(msg, sizeof(msg));
 	if (!e->psl)
@@ -246,7 +246,7 @@ void enrich_destination(const struct enrich *e, int family, const uint8_t addr[1
 	memset(out, 0, sizeof(*out));
 	if (len && len <= ENRICH_NAME_MAX && e->cache) {
 		struct name_cache *nc = e->cache;
-		uint64_t h = siphash13(&nc->key, name, len);
+		uint64_t h = khash(&nc->key, name, len);
 		struct name_cache_set *set = &nc->set[h & (NAME_CACHE_SETS - 1)];
 		int hit = -1, victim = 0;
 		for (int i = 0; i < NAME_CACHE_WAYS; i++) {

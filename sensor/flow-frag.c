@@ -27,7 +27,7 @@ struct frag_table {
 	struct frag_entry *e;
 	uint32_t mask;
 	uint64_t timeout_us;
-	struct siphash_key hkey;
+	struct khash_key hkey;
 	struct anomaly_counts *anom;
 };
 
@@ -48,7 +48,7 @@ struct frag_table *frag_table_create(uint32_t capacity, uint32_t timeout_s,
 	t->mask = n - 1;
 	t->timeout_us = (uint64_t)timeout_s * 1000000u;
 	t->anom = anom;
-	siphash_key_random(&t->hkey);
+	khash_key_random(&t->hkey);
 	return t;
 }
 
@@ -76,7 +76,7 @@ static void key_of(const struct pkt_layer *l, struct frag_key *k)
 static struct frag_entry *lookup(struct frag_table *t, const struct frag_key *k,
 				 uint64_t now_us, bool *found)
 {
-	uint32_t pos = (uint32_t)siphash13(&t->hkey, k, sizeof(*k)) & t->mask;
+	uint32_t pos = (uint32_t)khash(&t->hkey, k, sizeof(*k)) & t->mask;
 	struct frag_entry *spare = NULL;
 	*found = false;
 	for (int i = 0; i < FRAG_PROBE; i++, pos = (pos + 1) & t->mask) {

@@ -18,7 +18,8 @@ struct kpool_hdr {
 };
 
 struct kpool {
-	struct siphash_key key;
+	struct siphash_key key; /* for owners' hashes that stand for their keys */
+	struct khash_key kkey;
 	void *mem;	   /* as calloc'd */
 	uint8_t *base;	   /* max_entries slots of block bytes, from a cache line */
 	uint32_t *heads;
@@ -79,6 +80,7 @@ struct kpool *kpool_create(uint32_t max_entries, size_t entry_size, size_t key_m
 	p->base = (uint8_t *)p->mem + (-(uintptr_t)p->mem & (LINE - 1));
 	kpool_clear(p);
 	siphash_key_random(&p->key);
+	khash_key_random(&p->kkey);
 	return p;
 }
 
@@ -99,7 +101,7 @@ void kpool_set_evict(struct kpool *p, kpool_evict_fn fn, void *ctx)
 
 uint64_t kpool_hash(const struct kpool *p, const void *key, size_t len)
 {
-	return siphash13(&p->key, key, len);
+	return khash(&p->kkey, key, len);
 }
 
 const struct siphash_key *kpool_sipkey(const struct kpool *p)

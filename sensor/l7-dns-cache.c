@@ -19,7 +19,7 @@ struct dns_cache {
 	uint32_t mask;
 	uint64_t min_ttl_us, max_ttl_us;
 	struct names *names;
-	struct siphash_key key;
+	struct khash_key key;
 	struct dns_cache_stats st;
 };
 
@@ -41,7 +41,7 @@ struct dns_cache *dns_cache_create(uint32_t capacity, uint32_t min_ttl_s, uint32
 	c->min_ttl_us = (uint64_t)min_ttl_s * 1000000u;
 	c->max_ttl_us = (uint64_t)max_ttl_s * 1000000u;
 	c->names = names;
-	siphash_key_random(&c->key);
+	khash_key_random(&c->key);
 	return c;
 }
 
@@ -61,7 +61,7 @@ static uint32_t home(const struct dns_cache *c, int family, const uint8_t addr[1
 	uint8_t k[17];
 	memcpy(k, addr, 16);
 	k[16] = (uint8_t)family;
-	return (uint32_t)siphash13(&c->key, k, sizeof(k)) & c->mask;
+	return (uint32_t)khash(&c->key, k, sizeof(k)) & c->mask;
 }
 
 void dns_cache_put(struct dns_cache *c, int family, const uint8_t addr[16], uint32_t name_id,

@@ -19,7 +19,7 @@ struct names {
 	uint32_t cap, used, free_head, live;
 	uint32_t *index; /* entry number + 1; 0 empty */
 	uint32_t mask;
-	struct siphash_key key;
+	struct khash_key key;
 };
 
 struct names *names_create(uint32_t capacity)
@@ -38,7 +38,7 @@ struct names *names_create(uint32_t capacity)
 	n->used = 1;
 	n->free_head = 0;
 	n->mask = slots - 1;
-	siphash_key_random(&n->key);
+	khash_key_random(&n->key);
 	return n;
 fail:
 	names_destroy(n);
@@ -58,7 +58,7 @@ uint32_t names_intern(struct names *n, const void *s, size_t len)
 {
 	if (len > NAMES_MAX_LEN)
 		len = NAMES_MAX_LEN;
-	uint32_t h = (uint32_t)siphash13(&n->key, s, len);
+	uint32_t h = (uint32_t)khash(&n->key, s, len);
 	uint32_t pos = h & n->mask;
 	for (uint32_t k = 0; k <= n->mask; k++, pos = (pos + 1) & n->mask) {
 		uint32_t id = n->index[pos];

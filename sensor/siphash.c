@@ -85,3 +85,38 @@ void siphash_key_random(struct siphash_key *key)
 	key->k0 = k[0];
 	key->k1 = k[1];
 }
+
+void khash_key_random(struct khash_key *key)
+{
+	struct siphash_key seed;
+	siphash_key_random(&seed);
+	for (uint64_t i = 0; i < KHASH_MAX_BYTES / 4 + 2; i++) {
+		uint64_t j = i | 1ull << 32;
+		key->a[i] = siphash13(&seed, &i, sizeof(i));
+		key->b[i] = siphash13(&seed, &j, sizeof(j));
+	}
+	siphash_key_random(&key->sip);
+}
+
+uint64_t khash(const struct khash_key *key, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t n = len / 4, i;
+
+	if (len > KHASH_MAX_BYTES)
+		return siphash13(&key->sip, data, len);
+	uint64_t h1 = key->a[0] + key->a[1] * len, h2 = key->b[0] + key->b[1] * len;
+	for (i = 0; i < n; i++) {
+		uint32_t w;
+		memcpy(&w, p + 4 * i, 4);
+		h1 += key->a[i + 2] * w;
+		h2 += key->b[i + 2] * w;
+	}
+	if (len & 3) {
+		uint32_t w = 0;
+		memcpy(&w, p + 4 * n, len & 3);
+		h1 += key->a[n + 2] * w;
+		h2 += key->b[n + 2] * w;
+	}
+	return (h1 & 0xffffffff00000000ull) | (h2 >> 32);
+}

@@ -22,6 +22,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,12 +184,75 @@ static void test_random_key(void **state)
 	assert_false(a.k0 == 0 && a.k1 == 0);
 }
 
+/* khash against its definition: both halves of the multilinear sum, the length term,
+ * zero padding of the last word; SipHash beyond KHASH_MAX_BYTES. */
+static uint64_t khash_ref(const struct khash_key *k, const uint8_t *p, size_t len)
+{
+	uint64_t h1 = k->a[0] + k->a[1] * (uint64_t)len, h2 = k->b[0] + k->b[1] * (uint64_t)len;
+	uint8_t pad[KHASH_MAX_BYTES + 4] = { 0 };
+	memcpy(pad, p, len);
+	for (size_t i = 0; i < (len + 3) / 4; i++) {
+		uint32_t w;
+		memcpy(&w, pad + 4 * i, 4); /* words in host order, the input zero-padded */
+		h1 += k->a[i + 2] * w;
+		h2 += k->b[i + 2] * w;
+	}
+	return (h1 >> 32) << 32 | h2 >> 32;
+}
+
+static void test_khash(void **state)
+{
+	(void)state;
+	static struct khash_key k, k2;
+	uint8_t buf[KHASH_MAX_BYTES + 40];
+	khash_key_random(&k);
+	khash_key_random(&k2);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 37 + 11);
+	for (size_t len = 0; len <= KHASH_MAX_BYTES; len++) {
+		assert_true(khash(&k, buf, len) == khash_ref(&k, buf, len));
+		assert_true(khash(&k, buf + 1, len) == khash_ref(&k, buf + 1, len)); /* unaligned */
+	}
+	for (size_t len = KHASH_MAX_BYTES + 1; len < sizeof(buf); len++)
+		assert_true(khash(&k, buf, len) == siphash13(&k.sip, buf, len));
+	/* zero padding does not make "a" and "a\0" equal: the length is hashed */
+	static const uint8_t z[4] = { 'a', 0, 0, 0 };
+	assert_true(khash(&k, z, 1) != khash(&k, z, 2));
+	assert_true(khash(&k, z, 0) != khash(&k, z, 4));
+	/* a different key, a different hash */
+	assert_true(khash(&k, buf, 20) != khash(&k2, buf, 20));
+	assert_false(memcmp(k.a, k2.a, sizeof(k.a)) == 0);
+}
+
+/* 64k names that differ in one character spread evenly over 1024 buckets, in both
+ * halves of the hash. */
+static void test_khash_spread(void **state)
+{
+	(void)state;
+	static struct khash_key k;
+	static unsigned lo[1024], hi[1024];
+	char name[32];
+	khash_key_random(&k);
+	for (unsigned i = 0; i < 65536; i++) {
+		int n = snprintf(name, sizeof(name), "host%05u.example.com", i);
+		uint64_t h = khash(&k, name, (size_t)n);
+		lo[h & 1023]++;
+		hi[(h >> 32) & 1023]++;
+	}
+	/* 64 expected per bucket; a uniform hash stays well inside 20..130 */
+	for (int b = 0; b < 1024; b++) {
+		assert_in_range(lo[b], 20, 130);
+		assert_in_range(hi[b], 20, 130);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rust_vectors), cmocka_unit_test(test_two_literals),
 		cmocka_unit_test(test_unaligned),    cmocka_unit_test(test_sensitivity),
-		cmocka_unit_test(test_random_key),
+		cmocka_unit_test(test_random_key),   cmocka_unit_test(test_khash),
+		cmocka_unit_test(test_khash_spread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
