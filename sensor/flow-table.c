@@ -161,32 +161,60 @@ static bool is_icmp(const struct pkt_layer *l)
 	return (l->proto == 1 && l->family == 4) || (l->proto == 58 && l->family == 6);
 }
 
+/* Addresses in 64-bit halves: their byte order (memcmp's) is the big-endian value's. */
+static inline uint64_t be64_at(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+static inline int cmp_u64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
 int flow_key_from_layer(const struct pkt_layer *l, struct flow_key *k)
 {
 	int side;
+	uint16_t p0, p1;
 
-	memset(k, 0, sizeof(*k));
-	k->proto = l->proto;
-	k->family = l->family;
-	k->vlan = l->vlan;
 	if (is_icmp(l)) {
 		/* directional: side 0 is the requester, so A pinging B and B pinging A are two
 		 * flows, and a reply belongs with its request */
 		bool reply;
-		k->port[0] = icmp_request_type(l->family, (uint8_t)l->sport, &reply);
-		k->port[1] = l->dport;
+		p0 = icmp_request_type(l->family, (uint8_t)l->sport, &reply);
+		p1 = l->dport;
 		side = reply;
 	} else {
-		int c = memcmp(l->src, l->dst, 16);
+		/* the sender is side 1 when its (address, port) is the larger */
+		int c = cmp_u64(be64_at(l->src), be64_at(l->dst));
+		if (c == 0)
+			c = cmp_u64(be64_at(l->src + 8), be64_at(l->dst + 8));
 		if (c == 0)
 			c = (int)l->sport - (int)l->dport;
-		side = c > 0; /* the sender is side 1 when its (addr, port) is the larger */
-		k->port[side] = l->sport;
-		k->port[side ^ 1] = l->dport;
+		side = c > 0;
+		p0 = side ? l->dport : l->sport;
+		p1 = side ? l->sport : l->dport;
 	}
-	memcpy(k->addr[side], l->src, 16);
-	memcpy(k->addr[side ^ 1], l->dst, 16);
+	const uint8_t *a0 = side ? l->dst : l->src, *a1 = side ? l->src : l->dst;
+	memcpy(k->addr[0], a0, 16);
+	memcpy(k->addr[1], a1, 16);
+	k->port[0] = p0;
+	k->port[1] = p1;
+	k->vlan = l->vlan;
+	k->proto = l->proto;
+	k->family = l->family;
 	return side;
+}
+
+static inline bool key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	uint64_t x[5], y[5];
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) ==
+	       0;
 }
 
 static enum flow_list list_for(const struct flow_key *k)
@@ -430,7 +458,7 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt_layer *l,
 		if (s.tag != tag)
 			continue;
 		struct flow *c = flow_at(ft, s.idx - 1);
-		if (memcmp(&c->key, &k, sizeof(k)) == 0) {
+		if (key_eq(&c->key, &k)) {
 			f = c;
 			break;
 		}
