@@ -849,9 +849,16 @@ static void __attribute__((noinline)) flow_step(struct detect *d, struct flow *f
 	/* a flow whose sender carried no payload (a SYN, a scan probe, a refused
 	 * connection) moves no data: it is left out of the windows, which keeps a SYN
 	 * flood from churning them */
-	if ((ended && f->payload_bytes[df->out_side] > 0) ||
-	    f->ip_bytes[df->out_side] - df->given_out >= d->cfg.checkpoint_bytes)
+	bool due = (ended && f->payload_bytes[df->out_side] > 0) ||
+		   f->ip_bytes[df->out_side] - df->given_out >= d->cfg.checkpoint_bytes;
+	/* a flow that is not egress, when no rule takes any direction (the default
+	 * rules), can match nothing: no enrichment, baseline or window work for it */
+	if (due && df->egress != 1 && d->nvol_any == 0 && d->nvol >= 0) {
+		(void)learning(d, now_us); /* the learning period starts as it would have */
+		df->given_out = f->ip_bytes[df->out_side];
+	} else if (due) {
 		evaluate(d, f, df, now_us);
+	}
 	if (ended) {
 		names_unref(d->names, df->regdom);
 		names_unref(d->names, df->tenant_name);
