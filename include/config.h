@@ -56,6 +56,7 @@ struct config {
 	uint32_t baseline_new_for_s, baseline_expire_s, baseline_max, baseline_save_s;
 	struct config_items rules; /* file patterns; none: the default packs */
 	uint32_t windows_max, tunnels_max, checkpoint_bytes;
+	uint32_t rule_alerts_per_minute, source_alerts_per_minute;
 	/* live capture */
 	struct config_item capture_interface, capture_filter;
 	uint32_t snaplen, promisc, buffer_bytes, capture_timeout_ms;

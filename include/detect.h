@@ -34,10 +34,13 @@ struct detect_config {
 	uint32_t checkpoint_bytes;
 	uint32_t save_interval_s;    /* packet time between baseline saves */
 	bool learn_only;	     /* fill the baseline, never alert */
+	uint32_t rule_alerts_per_minute;   /* alerts a rule may raise per minute (0: any) */
+	uint32_t source_alerts_per_minute; /* alerts about one internal host (0: any) */
 };
 
 struct detect_stats {
 	uint64_t evaluations, alerts, suppressed, allowlisted_flows, learning_silenced;
+	uint64_t rate_limited; /* alerts held back by the per-rule or per-source rate */
 	uint64_t baseline_saves, baseline_save_errors;
 	/* filled by detect_stats() from the tables */
 	uint64_t window_entries, window_evictions, tunnel_evictions;

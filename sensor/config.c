@@ -59,6 +59,9 @@ static const struct row rows[] = {
 	{ "detection.windows", K_UINT, 16, 1u << 24, OFF(windows_max), 0 },
 	{ "detection.tunnels", K_UINT, 16, 1u << 20, OFF(tunnels_max), 0 },
 	{ "detection.checkpoint", K_SIZE, 1, 1u << 30, OFF(checkpoint_bytes), 0 },
+	{ "detection.rule_alerts_per_minute", K_UINT, 0, 1000000, OFF(rule_alerts_per_minute), 0 },
+	{ "detection.source_alerts_per_minute", K_UINT, 0, 1000000, OFF(source_alerts_per_minute),
+	  0 },
 	{ "capture.interface", K_ITEM, 0, 0, OFF(capture_interface), 0 },
 	{ "capture.snaplen", K_UINT, 64, 262144, OFF(snaplen), 0 },
 	{ "capture.promisc", K_BOOL, 0, 1, OFF(promisc), 0 },
@@ -103,6 +106,8 @@ void config_defaults(struct config *c)
 	c->windows_max = 65536;
 	c->tunnels_max = 8192;
 	c->checkpoint_bytes = 65536;
+	c->rule_alerts_per_minute = 120;
+	c->source_alerts_per_minute = 30;
 	c->snaplen = 65535;
 	c->promisc = 1;
 	c->buffer_bytes = 64u << 20;

@@ -35,6 +35,22 @@ enum grain { GRAIN_DEST, GRAIN_REGDOM, GRAIN_TENANT };
 #define NEW_HOST(g) (1u << (2 * (g)))
 #define NEW_SITE(g) (1u << (2 * (g) + 1))
 
+/* Alert rates, per minute of packet time: one counter per rule, and a direct-mapped
+ * table of internal hosts (keyed hash; a host that loses its slot to another starts
+ * counting again, which only errs towards alerting). */
+#define RATE_SOURCES 4096
+
+struct rate {
+	uint64_t minute;
+	uint32_t count;
+};
+
+struct rate_source {
+	struct rate r;
+	uint8_t family;
+	uint8_t addr[16];
+};
+
 struct suppress_slot {
 	uint64_t key;
 	uint64_t until_us; /* 0: free */
@@ -64,6 +80,9 @@ struct detect {
 	 * of the default rules do), and a DNS query only against the DNS tunnel rules. */
 	int nvol, nvol_any, ndns; /* -1 (nvol): more rules than fit, scan them all */
 	uint16_t vol[RULES_MAX_RULES], vol_any[RULES_MAX_RULES], dns[RULES_MAX_RULES];
+	struct rate rule_rate[RULES_MAX_RULES];
+	struct rate_source *src_rate;
+	struct khash_key rk;
 };
 
 static void flush_pending(struct detect *d, uint64_t now_us);
@@ -143,7 +162,9 @@ struct detect *detect_create(const struct detect_config *cfg, const struct rules
 		goto fail;
 	d->sup = calloc(SUPPRESS_SLOTS, sizeof(*d->sup));
 	d->pend = calloc(DETECT_PENDING, sizeof(*d->pend));
-	if (!d->sup || !d->pend) {
+	d->src_rate = calloc(RATE_SOURCES, sizeof(*d->src_rate));
+	khash_key_random(&d->rk);
+	if (!d->sup || !d->pend || !d->src_rate) {
 		snprintf(err, errlen, "out of memory for the suppression table");
 		goto fail;
 	}
@@ -176,6 +197,7 @@ void detect_destroy(struct detect *d)
 	tunnel_table_destroy(d->tun);
 	free(d->sup);
 	free(d->pend);
+	free(d->src_rate);
 	free(d);
 }
 
@@ -243,6 +265,71 @@ static bool suppress_pass(struct detect *d, uint64_t key, uint32_t suppress_s, u
 	if (!suppress_s)
 		slot->until_us = now_us + 1;
 	return true;
+}
+
+static struct rate_source *rate_source(struct detect *d, int family, const uint8_t src[16])
+{
+	uint8_t k[17];
+	memcpy(k, src, 16);
+	k[16] = (uint8_t)family;
+	return &d->src_rate[khash(&d->rk, k, sizeof(k)) & (RATE_SOURCES - 1)];
+}
+
+/* May rule k raise one more alert about src this minute? An alert held back is counted
+ * once and its key held (suppress_hold) until the minute has passed. */
+static bool rate_ok(struct detect *d, int k, int family, const uint8_t src[16], uint64_t now_us)
+{
+	uint64_t minute = now_us / 60000000u;
+	uint32_t rl = d->cfg.rule_alerts_per_minute, sl = d->cfg.source_alerts_per_minute;
+
+	if (rl && k < RULES_MAX_RULES && d->rule_rate[k].minute == minute &&
+	    d->rule_rate[k].count >= rl)
+		goto held;
+	if (sl) {
+		const struct rate_source *s = rate_source(d, family, src);
+		if (s->r.minute == minute && s->r.count >= sl && s->family == family &&
+		    memcmp(s->addr, src, 16) == 0)
+			goto held;
+	}
+	return true;
+held:
+	d->st.rate_limited++;
+	return false;
+}
+
+static void rate_count(struct rate *r, uint64_t minute)
+{
+	if (r->minute != minute) {
+		r->minute = minute;
+		r->count = 0;
+	}
+	r->count++;
+}
+
+static void rate_take(struct detect *d, int k, int family, const uint8_t src[16], uint64_t now_us)
+{
+	uint64_t minute = now_us / 60000000u;
+	if (k < RULES_MAX_RULES)
+		rate_count(&d->rule_rate[k], minute);
+	struct rate_source *s = rate_source(d, family, src);
+	if (s->family != family || memcmp(s->addr, src, 16) != 0) {
+		s->family = (uint8_t)family;
+		memcpy(s->addr, src, 16);
+		s->r.minute = 0;
+	}
+	rate_count(&s->r, minute);
+}
+
+/* An alert that passed suppress_pass but is held back by the rate: its key stays quiet
+ * only until the next minute, when a later evaluation may raise it. */
+static void suppress_hold(struct detect *d, uint64_t key, uint64_t now_us)
+{
+	uint32_t pos = (uint32_t)key & (SUPPRESS_SLOTS - 1);
+	for (int i = 0; i < SUPPRESS_PROBE; i++, pos = (pos + 1) & (SUPPRESS_SLOTS - 1))
+		if (d->sup[pos].until_us && d->sup[pos].key == key) {
+			d->sup[pos].until_us = (now_us / 60000000u + 1) * 60000000u;
+			return;
+		}
 }
 
 static struct detect_flow *dflow(struct flow *f)
@@ -820,6 +907,11 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 			pending_update(d, sk, &out, have_in ? &in : NULL, now_us);
 			continue;
 		}
+		if (!rate_ok(d, k, f->key.family, f->key.addr[o], now_us)) {
+			suppress_hold(d, sk, now_us);
+			continue;
+		}
+		rate_take(d, k, f->key.family, f->key.addr[o], now_us);
 		fire_volume(d, r, f, df, &out, have_in ? &in : NULL, keytext, is_new, sk, now_us);
 	}
 }
@@ -1005,6 +1097,11 @@ void detect_dns_query(struct detect *d, int family, const uint8_t src[16], const
 			d->st.suppressed++;
 			continue;
 		}
+		if (!rate_ok(d, k, family, src, now_us)) {
+			suppress_hold(d, sk, now_us);
+			continue;
+		}
+		rate_take(d, k, family, src, now_us);
 		fire_tunnel(d, r, family, src, NULL, keytext, er.registered_domain, &sum, NULL, now_us);
 	}
 }
@@ -1045,6 +1142,11 @@ void detect_icmp_echo(struct detect *d, int family, const uint8_t src[16],
 			d->st.suppressed++;
 			continue;
 		}
+		if (!rate_ok(d, k, family, src, now_us)) {
+			suppress_hold(d, sk, now_us);
+			continue;
+		}
+		rate_take(d, k, family, src, now_us);
 		fire_tunnel(d, r, family, src, dst, keytext, NULL, NULL, &sum, now_us);
 	}
 }

@@ -112,6 +112,8 @@ bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows
 		.checkpoint_bytes = cfg->checkpoint_bytes,
 		.save_interval_s = cfg->baseline_save_s,
 		.learn_only = learn_only,
+		.rule_alerts_per_minute = cfg->rule_alerts_per_minute,
+		.source_alerts_per_minute = cfg->source_alerts_per_minute,
 	};
 	p->detect = detect_create(&dc, &p->rules, p->enrich, &p->cfg.home_net, p->names, on_alert,
 				  p, 0, err, errlen);
@@ -284,6 +286,7 @@ void pipeline_print_stats(const struct pipeline *p, FILE *f)
 	stat_line(f, "detect.alerts", dst->alerts);
 	stat_line(f, "detect.suppressed", dst->suppressed);
 	stat_line(f, "detect.learning_silenced", dst->learning_silenced);
+	stat_line(f, "detect.alerts_rate_limited", dst->rate_limited);
 	stat_line(f, "detect.allowlisted_flows", dst->allowlisted_flows);
 	stat_line(f, "detect.window_entries", dst->window_entries);
 	stat_line(f, "detect.window_evictions", dst->window_evictions);

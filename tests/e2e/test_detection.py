@@ -1,9 +1,11 @@
 """Detection end to end: generator scenarios for each technique the default rule packs
 cover, with the volumes in alerts checked against the generator's truth, and benign
 look-alikes that must stay silent."""
+import collections
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 
@@ -306,3 +308,37 @@ def test_corrupt_baseline_set_aside(tmp_path):
     assert "corrupt" in p.stderr and str(base) in p.stderr
     assert any(n.startswith("baseline.db.corrupt-") for n in os.listdir(tmp_path))
     assert base.exists()  # a new one was saved at exit
+
+
+# ---- bounds ----
+
+def test_alert_rate_per_source_and_per_rule(tmp_path):
+    # 8 uploads of 60 MB to distinct servers on port 4444 from one host and 6 from
+    # another, all within the same minute: 14 alerts of t1048-unusual-port-upload
+    steps = [{"kind": "tcp", "client": "10.0.0.5", "server": "198.51.100.%d" % (10 + i),
+              "dport": 4444, "c2s": [60_000_000], "s2c": [1000], "at": "%ds" % i}
+             for i in range(8)]
+    steps += [{"kind": "tcp", "client": "10.0.0.6", "server": "198.51.100.%d" % (40 + i),
+               "dport": 4444, "c2s": [60_000_000], "s2c": [1000], "at": "%ds" % i}
+              for i in range(6)]
+    pcap, _ = generate(str(tmp_path), "rate", steps)
+
+    def raised(limits):
+        cfg = tmp_path / "rate.yaml"
+        cfg.write_text("home_net: [10.0.0.0/8]\ndetection:\n" + limits)
+        p, alerts = fc.alerts_of(pcap, ["-C", str(cfg), "--stats"])
+        assert p.returncode == 0, p.stderr
+        held = int(re.search(r"detect\.alerts_rate_limited\s+(\d+)", p.stderr).group(1))
+        first = [a for a in alerts if "update_of" not in a["egressd"]]
+        assert {a["rule"]["id"] for a in first} <= {"t1048-unusual-port-upload"}
+        return collections.Counter(a["source"]["ip"] for a in first), held
+
+    free, held = raised("  source_alerts_per_minute: 0\n  rule_alerts_per_minute: 0\n")
+    assert free == {"10.0.0.5": 8, "10.0.0.6": 6} and held == 0
+    per_src, held = raised("  source_alerts_per_minute: 3\n  rule_alerts_per_minute: 0\n")
+    assert per_src == {"10.0.0.5": 3, "10.0.0.6": 3} and held == 14 - 6
+    per_rule, held = raised("  source_alerts_per_minute: 0\n  rule_alerts_per_minute: 4\n")
+    assert sum(per_rule.values()) == 4 and held == 14 - 4
+    # the defaults (120 per rule, 30 per source) let all of these through
+    dflt, held = raised("  checkpoint: 64KiB\n")
+    assert dflt == free and held == 0
