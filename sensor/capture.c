@@ -2,6 +2,7 @@
  * timeline, stdin as "-") and live (one interface), with microsecond timestamps. */
 #include <errno.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,8 @@
 
 #include "capture.h"
 
+#define CAPTURE_FILE_BUFFER (1u << 20)
+
 __attribute__((format(printf, 3, 4)))
 static void append_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -24,6 +27,14 @@ static void append_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err + used, errlen - used, fmt, ap);
 	va_end(ap);
+}
+
+/* pcap_close closes the file, except standard input, which keeps its buffer. */
+static void file_close(pcap_t *p, bool is_stdin, char *iobuf)
+{
+	pcap_close(p);
+	if (!is_stdin)
+		free(iobuf);
 }
 
 enum capture_status capture_read_files(char *const *files, int n, const char *filter,
@@ -38,10 +49,26 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 	for (int i = 0; i < n; i++) {
 		const char *name = strcmp(files[i], "-") == 0 ? "standard input" : files[i];
 		ebuf[0] = '\0';
-		pcap_t *p = pcap_open_offline_with_tstamp_precision(files[i],
-								     PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+		/* libpcap reads a file through stdio, two small reads per packet; with the
+		 * default buffer of a few KiB that is a system call every few packets. The
+		 * file is opened here so that its buffer is 1 MiB. */
+		bool is_stdin = strcmp(files[i], "-") == 0;
+		FILE *fp = is_stdin ? stdin : fopen(files[i], "rb");
+		if (!fp) {
+			append_err(err, errlen, "%s: %s\n", name, strerror(errno));
+			return CAPTURE_OPEN_FAILED;
+		}
+		char *iobuf = malloc(CAPTURE_FILE_BUFFER);
+		if (iobuf)
+			setvbuf(fp, iobuf, _IOFBF, CAPTURE_FILE_BUFFER);
+		pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO,
+								     ebuf);
 		if (!p) {
 			append_err(err, errlen, "%s: %s\n", name, ebuf);
+			if (!is_stdin) {
+				fclose(fp);
+				free(iobuf);
+			}
 			return CAPTURE_OPEN_FAILED;
 		}
 		st->files++;
@@ -49,7 +76,7 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 			struct bpf_program prog;
 			if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 				append_err(err, errlen, "bad filter \"%s\": %s\n", filter, pcap_geterr(p));
-				pcap_close(p);
+				file_close(p, is_stdin, iobuf);
 				return CAPTURE_BAD_FILTER;
 			}
 			int set = pcap_setfilter(p, &prog);
@@ -57,7 +84,7 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 			if (set < 0) {
 				append_err(err, errlen, "%s: cannot set filter: %s\n", name,
 					   pcap_geterr(p));
-				pcap_close(p);
+				file_close(p, is_stdin, iobuf);
 				return CAPTURE_BAD_FILTER;
 			}
 		}
@@ -86,7 +113,7 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 			st->wire_bytes += h->len;
 			fn(ctx, linktype, ts, data, h->caplen, h->len);
 			if (stop && *stop) {
-				pcap_close(p);
+				file_close(p, is_stdin, iobuf);
 				return CAPTURE_STOPPED;
 			}
 		}
@@ -96,7 +123,7 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 			st->damaged_files++;
 			rc = CAPTURE_DAMAGED;
 		}
-		pcap_close(p);
+		file_close(p, is_stdin, iobuf);
 	}
 	return rc;
 }
