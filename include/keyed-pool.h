@@ -3,15 +3,16 @@
  * state.
  *
  * Entries. One calloc'd block of max_entries slots made at kpool_create; nothing is
- * allocated after that. Each slot starts with a header the pool owns (hash, chain and
- * recency links, key length), then the key bytes (up to key_max), then entry_size bytes
+ * allocated after that. Each slot starts with a header the pool owns (hash, recency
+ * links, key length), then the key bytes (up to key_max), then entry_size bytes
  * of caller data, aligned for any type. Entries are named by index (0 .. max_entries - 1,
  * KPOOL_NONE for none); kpool_data gives the caller data. Data is zero in a slot used for
  * the first time and left as it was in a recycled one: the caller initialises it.
  *
- * Lookup. Chained hashing through a power-of-two array of heads; the caller hashes the key
- * with kpool_hash (SipHash-1-3 with a per-pool random key) and the pool compares the hash,
- * the length and the stored key bytes (memcmp): no callback on the lookup path.
+ * Lookup. An open-addressing index of 2 * max_entries (rounded up to a power of two)
+ * 8-byte slots apart from the entries; the caller hashes the key with kpool_hash (khash
+ * with a per-pool random key) and the pool compares the hash, the length and the stored
+ * key bytes (memcmp): no callback on the lookup path.
  *
  * Recency. A list from least to most recently used: kpool_insert appends, kpool_touch
  * moves to the most recent end, and when the pool is full kpool_insert evicts the least

@@ -1,6 +1,13 @@
-/* keyed-pool.c: the fixed pool of keyed entries shared by the detection tables: chained
- * hash on SipHash-1-3 with a random key, free list, LRU list with eviction when full, and
- * the entry counters. See keyed-pool.h. */
+/* keyed-pool.c: the fixed pool of keyed entries shared by the detection tables: an
+ * open-addressing index (linear probing over 8-byte slots holding the low half of the
+ * hash and the entry, at most half full, backward-shift deletion), a free list, an LRU
+ * list with eviction when full, and the entry counters. See keyed-pool.h.
+ *
+ * The index is apart from the entries (which are large: a window entry is ~900 bytes)
+ * so that looking up an absent key, the common case for a new destination, reads one
+ * cache line of slots instead of the entries of a hash chain; a hit reads its slot and
+ * its entry. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,9 +19,14 @@
 /* At the start of every slot; links are slot indices. */
 struct kpool_hdr {
 	uint64_t hash;
-	uint32_t hnext;	     /* hash chain; the free list when not live */
-	uint32_t prev, next; /* recency list, head = least recently used */
+	uint32_t prev, next; /* recency list, head = least recently used; next links the
+			      * free list when not live */
 	uint16_t keylen;
+};
+
+struct kslot {
+	uint32_t hlo;  /* low half of the hash: its home slot is hlo & mask */
+	uint32_t idx1; /* entry + 1; 0: empty */
 };
 
 struct kpool {
@@ -22,14 +34,14 @@ struct kpool {
 	struct khash_key kkey;
 	void *mem;	   /* as calloc'd */
 	uint8_t *base;	   /* max_entries slots of block bytes, from a cache line */
-	uint32_t *heads;
+	struct kslot *slots;
 	size_t block;	   /* slot size */
 	size_t data_off;   /* caller data within a slot */
 	size_t key_max;
 	uint32_t mask;
 	uint32_t max_entries;
 	uint32_t used;	    /* slots ever handed out */
-	uint32_t free_head; /* recycled slots, linked through hnext */
+	uint32_t free_head; /* recycled entries, linked through next */
 	uint32_t lru_head, lru_tail;
 	kpool_evict_fn evict;
 	void *evict_ctx;
@@ -54,7 +66,7 @@ static inline uint8_t *key_of(struct kpool_hdr *h)
 struct kpool *kpool_create(uint32_t max_entries, size_t entry_size, size_t key_max)
 {
 	struct kpool *p;
-	uint64_t nheads = 16;
+	uint64_t nslots = 16;
 
 	if (max_entries == 0 || max_entries > KPOOL_MAX_ENTRIES || key_max > KPOOL_KEY_MAX ||
 	    entry_size > SIZE_MAX / 4) /* calloc checks the product */
@@ -62,17 +74,17 @@ struct kpool *kpool_create(uint32_t max_entries, size_t entry_size, size_t key_m
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	while (nheads < max_entries)
-		nheads <<= 1;
-	p->mask = (uint32_t)(nheads - 1);
+	while (nslots < (uint64_t)max_entries * 2)
+		nslots <<= 1;
+	p->mask = (uint32_t)(nslots - 1);
 	p->max_entries = max_entries;
 	p->key_max = key_max;
 	p->data_off = round_up(sizeof(struct kpool_hdr) + key_max);
 	p->block = round_up(p->data_off + entry_size);
 	/* calloc'd big blocks are mapped lazily: pages are touched as entries are used */
 	p->mem = calloc((size_t)max_entries + 1, p->block);
-	p->heads = malloc(nheads * sizeof(*p->heads));
-	if (!p->mem || !p->heads) {
+	p->slots = calloc(nslots, sizeof(*p->slots)); /* all empty, mapped as used */
+	if (!p->mem || !p->slots) {
 		kpool_destroy(p);
 		return NULL;
 	}
@@ -89,7 +101,7 @@ void kpool_destroy(struct kpool *p)
 	if (!p)
 		return;
 	free(p->mem);
-	free(p->heads);
+	free(p->slots);
 	free(p);
 }
 
@@ -111,7 +123,8 @@ const struct siphash_key *kpool_sipkey(const struct kpool *p)
 
 void kpool_clear(struct kpool *p)
 {
-	memset(p->heads, 0xff, ((size_t)p->mask + 1) * sizeof(*p->heads)); /* all NONE */
+	if (p->used) /* a new pool's calloc'd slots are empty: leave their pages untouched */
+		memset(p->slots, 0, ((size_t)p->mask + 1) * sizeof(*p->slots));
 	p->used = 0;
 	p->free_head = KPOOL_NONE;
 	p->lru_head = p->lru_tail = KPOOL_NONE;
@@ -120,14 +133,38 @@ void kpool_clear(struct kpool *p)
 
 uint32_t kpool_find(const struct kpool *p, uint64_t hash, const void *key, size_t keylen)
 {
-	for (uint32_t i = p->heads[hash & p->mask]; i != KPOOL_NONE;) {
-		struct kpool_hdr *h = hdr(p, i);
+	uint32_t hlo = (uint32_t)hash;
+	for (uint32_t pos = hlo & p->mask;; pos = (pos + 1) & p->mask) {
+		struct kslot s = p->slots[pos];
+		if (s.idx1 == 0)
+			return KPOOL_NONE; /* at most half full: an empty slot always comes */
+		if (s.hlo != hlo)
+			continue;
+		struct kpool_hdr *h = hdr(p, s.idx1 - 1);
 		if (h->hash == hash && h->keylen == keylen &&
 		    (keylen == 0 || memcmp(key_of(h), key, keylen) == 0))
-			return i;
-		i = h->hnext;
+			return s.idx1 - 1;
 	}
-	return KPOOL_NONE;
+}
+
+/* Remove slot pos and shift the rest of its cluster back (Knuth 6.4 algorithm R). */
+static void slot_delete(struct kpool *p, uint32_t pos)
+{
+	uint32_t i = pos, j = pos;
+	for (;;) {
+		j = (j + 1) & p->mask;
+		if (p->slots[j].idx1 == 0)
+			break;
+		uint32_t home = p->slots[j].hlo & p->mask;
+		/* slot j stays unless its home is cyclically outside (i, j] */
+		bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+		if (stays)
+			continue;
+		p->slots[i] = p->slots[j];
+		i = j;
+	}
+	p->slots[i].idx1 = 0;
+	p->slots[i].hlo = 0;
 }
 
 static void lru_unlink(struct kpool *p, struct kpool_hdr *h)
@@ -156,13 +193,13 @@ static void lru_append(struct kpool *p, struct kpool_hdr *h, uint32_t i)
 void kpool_remove(struct kpool *p, uint32_t i)
 {
 	struct kpool_hdr *h = hdr(p, i);
-	uint32_t *pp = &p->heads[h->hash & p->mask];
+	uint32_t pos = (uint32_t)h->hash & p->mask;
 
-	while (*pp != i)
-		pp = &hdr(p, *pp)->hnext; /* every live entry is on its chain */
-	*pp = h->hnext;
+	while (p->slots[pos].idx1 != i + 1) /* every live entry is indexed */
+		pos = (pos + 1) & p->mask;
+	slot_delete(p, pos);
 	lru_unlink(p, h);
-	h->hnext = p->free_head;
+	h->next = p->free_head;
 	p->free_head = i;
 	p->st.entries--;
 }
@@ -180,7 +217,7 @@ uint32_t kpool_insert(struct kpool *p, uint64_t hash, const void *key, size_t ke
 	}
 	if (p->free_head != KPOOL_NONE) {
 		i = p->free_head;
-		p->free_head = hdr(p, i)->hnext;
+		p->free_head = hdr(p, i)->next;
 	} else {
 		i = p->used++;
 	}
@@ -189,8 +226,11 @@ uint32_t kpool_insert(struct kpool *p, uint64_t hash, const void *key, size_t ke
 	h->keylen = (uint16_t)keylen;
 	if (keylen)
 		memcpy(key_of(h), key, keylen);
-	h->hnext = p->heads[hash & p->mask];
-	p->heads[hash & p->mask] = i;
+	uint32_t pos = (uint32_t)hash & p->mask;
+	while (p->slots[pos].idx1 != 0)
+		pos = (pos + 1) & p->mask;
+	p->slots[pos].hlo = (uint32_t)hash;
+	p->slots[pos].idx1 = i + 1;
 	lru_append(p, h, i);
 	p->st.created++;
 	if (++p->st.entries > p->st.peak)

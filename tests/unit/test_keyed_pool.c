@@ -219,20 +219,23 @@ static void test_remove_walk_clear(void **state)
 
 /* Random finds, inserts, touches and removes against a model: an array of key ids from
  * least to most recently used. Hashes collide on purpose (id % 5). */
-static void test_churn_model(void **state)
+/* mode 0: five hashes for all keys (long clusters); 1: hashes at the top of the index,
+ * so clusters wrap round its end; 2: spread */
+static void churn(int mode)
 {
 	enum { CAP = 64, KEYS = 200, OPS = 30000 };
 	struct kpool *p = kpool_create(CAP, sizeof(struct item), 12);
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, evictions = 0, created = 0, peak = 0;
 	int model[CAP], n = 0;
 	char key[12];
-	(void)state;
 
 	assert_non_null(p);
 	for (int op = 0; op < OPS; op++) {
 		int id = (int)(rng_next(&seed) % KEYS);
 		int kl = snprintf(key, sizeof(key), "k%d", id);
-		uint64_t h = (uint64_t)id % 5;
+		uint64_t h = mode == 0 ? (uint64_t)id % 5 :
+			     mode == 1 ? 0xffffffffull - (uint64_t)id % 4 :
+					 (uint64_t)id * 0x9e3779b97f4a7c15ULL;
 		uint32_t i = kpool_find(p, h, key, (size_t)kl);
 		int pos = -1;
 		for (int m = 0; m < n; m++)
@@ -279,6 +282,13 @@ static void test_churn_model(void **state)
 	}
 	assert_true(evictions > 0);
 	kpool_destroy(p);
+}
+
+static void test_churn_model(void **state)
+{
+	(void)state;
+	for (int mode = 0; mode < 3; mode++)
+		churn(mode);
 }
 
 int main(void)
