@@ -177,3 +177,175 @@ def test_syn_flood_is_bounded_by_max_flows(tmp_path):
               RSS_SLACK_KIB))
     assert kib <= bound_kib, msg
     assert big_kib > bound_kib, msg
+
+
+# ---- 3. L7 reassembly buffers ----------------------------------------------------------
+
+def sni_of(rec):
+    return rec.get("tls", {}).get("client", {}).get("server_name")
+
+
+def split_hello_capture(tmp, split, whole):
+    """`split` TLS sessions whose ClientHello comes in 3 TCP segments and `whole` whose
+    ClientHello is one segment, all starting at the same instant. SNIs of equal length
+    make every ClientHello the same size, so the sessions run in lockstep: every split
+    session's first segment (which takes a reassembly buffer) is in the capture before
+    any session's second segment (which its buffer waits for)."""
+    steps = []
+    for i in range(split + whole):
+        steps.append({"kind": "tls", "client": "10.0.1.%d" % (10 + i),
+                      "server": "198.51.100.%d" % (10 + i), "sni": "host%02d.example.com" % i,
+                      "split_client_hello": 3 if i < split else False,
+                      "upload": 2000, "download": 2000, "at": "0s"})
+    spec = os.path.join(tmp, "hellos.json")
+    with open(spec, "w") as f:
+        json.dump(steps, f)
+    pcap = os.path.join(tmp, "hellos.pcap")
+    subprocess.run([sys.executable, GEN, spec, "-o", pcap], check=True)
+    return pcap
+
+
+@pytest.mark.parametrize("buffers", [0, 5, 12])
+def test_reassembly_buffers_exhausted(tmp_path, buffers):
+    """12 split ClientHellos at once and l7.reassembly_buffers of 0, 5 and 12: the first
+    `buffers` of them are reassembled and give their SNI, each of the others finds no
+    buffer (counted once) and gives none; the 3 one-segment ClientHellos need no
+    buffer and always give theirs."""
+    tmp = str(tmp_path)
+    split, whole = 12, 3
+    pcap = split_hello_capture(tmp, split, whole)
+    cfg = write_config(tmp, "l7", "home_net: [10.0.0.0/8]\nl7:\n  reassembly_buffers: %d\n"
+                       % buffers)
+    _, docs, st = run(pcap, cfg, flows=True)
+    recs = flow_records(docs)
+    assert len(recs) == split + whole
+    got = sorted(sni_of(r) for r in recs if sni_of(r))
+    exhausted = split - min(buffers, split)
+    assert st.get("anomaly.l7.reassembly_buffers_exhausted", 0) == exhausted, st
+    assert st["l7.reassembly_buffers_peak"] == min(buffers, split), st
+    assert len(got) == split - exhausted + whole, got
+    # the one-segment ClientHellos (numbered after the split ones) always have their SNI
+    for i in range(split, split + whole):
+        assert "host%02d.example.com" % i in got
+    assert st.get("anomaly.l7.reassembly_buffer_overflow", 0) == 0
+    assert st.get("anomaly.tls.malformed_client_hello", 0) == 0
+
+
+def u16len(b):
+    return struct.pack("!H", len(b)) + b
+
+
+def big_client_hello(sni, record_len):
+    """A TLS record of `record_len` bytes holding one ClientHello (RFC 8446 4.1.2) with
+    server_name and a padding extension (RFC 7685) making up the length."""
+    name = sni.encode()
+    sni_ext = struct.pack("!H", 0) + u16len(u16len(b"\x00" + u16len(name)))
+    head = (b"\x03\x03" + bytes(32) + b"\x00" + u16len(struct.pack("!H", 0x1301)) +
+            b"\x01\x00")
+    # record header 5, handshake header 4, head, extensions length 2, padding header 4
+    pad = record_len - 5 - 4 - len(head) - 2 - len(sni_ext) - 4
+    exts = sni_ext + struct.pack("!HH", 21, pad) + bytes(pad)
+    body = head + u16len(exts)
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    rec = b"\x16\x03\x01" + u16len(hs)
+    assert len(rec) == record_len
+    return rec
+
+
+@pytest.mark.parametrize("size,overflows", [("12KiB", 2), ("16KiB", 0)])
+def test_reassembly_buffer_overflow(tmp_path, size, overflows):
+    """Two connections (one after the other) each send a 14000-byte ClientHello record
+    (valid: a record may hold 16384 bytes) in 1460-byte segments. A 12 KiB buffer is
+    full before the record ends: one overflow per connection, no SNI. A 16 KiB buffer
+    holds it: no overflow, both SNIs."""
+    tmp = str(tmp_path)
+    sc = egen.Scenario(seed=3)
+    snis = ["big-hello-%d.example.com" % i for i in range(2)]
+    for i, sni in enumerate(snis):
+        sc.tcp_session("10.0.0.5", "203.0.113.%d" % (20 + i), dport=443,
+                       c2s=[big_client_hello(sni, 14000), 500], s2c=[3000, 200])
+    pcap = os.path.join(tmp, "big-hello.pcap")
+    sc.write(pcap)
+    cfg = write_config(tmp, "l7", "home_net: [10.0.0.0/8]\nl7:\n  reassembly_buffers: 4\n"
+                       "  reassembly_buffer_size: %s\n" % size)
+    _, docs, st = run(pcap, cfg, flows=True)
+    recs = flow_records(docs)
+    assert len(recs) == 2
+    assert st.get("anomaly.l7.reassembly_buffer_overflow", 0) == overflows, st
+    assert st.get("anomaly.l7.reassembly_buffers_exhausted", 0) == 0, st
+    assert st["l7.reassembly_buffers_peak"] == 1, st  # one connection at a time
+    assert st.get("anomaly.tls.malformed_client_hello", 0) == 0, st
+    assert sorted(sni_of(r) for r in recs if sni_of(r)) == ([] if overflows else snis)
+
+
+# ---- 4. DNS names from the wire ------------------------------------------------------------
+
+def ip_checksum(hdr):
+    s = sum(struct.unpack("!%dH" % (len(hdr) // 2), hdr))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def udp4_frame(src, dst, sport, dport, payload, ident):
+    """Ethernet II / IPv4 (header checksum set) / UDP (checksum 0: none, RFC 768)."""
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), ident, 0, 64, 17, 0,
+                     bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))
+    ip = ip[:10] + struct.pack("!H", ip_checksum(ip)) + ip[12:]
+    eth = bytes.fromhex("020000000002" "020000000001") + b"\x08\x00"
+    return eth + ip + udp
+
+
+def dns_query(txid, qname_wire):
+    """A standard query (RD set) with one question of type A, class IN."""
+    return struct.pack("!HHHHHH", txid, 0x0100, 1, 0, 0, 0) + qname_wire + \
+        struct.pack("!HH", 1, 1)
+
+
+def labels_wire(labels):
+    return b"".join(bytes([len(x)]) + x.encode() for x in labels) + b"\x00"
+
+
+def test_dns_name_limits(tmp_path):
+    """Queries with names at and just past the limits of RFC 1035 (2.3.4: 63 octets a
+    label, 255 octets a name, i.e. 253 characters dotted) and with compression pointer
+    loops. Names within the limits are read whole; each of the others is a malformed
+    message (anomaly.dns.malformed) whose flow has no name, and the loops end."""
+    tmp = str(tmp_path)
+    at_limit = ["a" * 63, "b" * 63, "c" * 63, "d" * 61]       # 4 + 250 + 1 = 255 octets
+    past_limit = ["a" * 63, "b" * 63, "c" * 63, "d" * 62]     # 256 octets
+    assert len(".".join(at_limit)) == 253 and len(".".join(past_limit)) == 254
+    label63 = ["x" * 63, "example", "com"]
+    label64 = ["y" * 64, "example", "com"]
+    queries = [
+        # (source port, question name on the wire, the name egressd must give or None)
+        (40001, labels_wire(at_limit), ".".join(at_limit)),
+        (40002, labels_wire(past_limit), None),
+        (40003, labels_wire(label63), ".".join(label63)),
+        (40004, labels_wire(label64), None),
+        # a pointer to itself (the question starts at offset 12)
+        (40005, b"\xc0\x0c", None),
+        # a label, then a pointer back to that label: a loop through one label
+        (40006, b"\x01a\xc0\x0c", None),
+        # a pointer forward to a pointer back to the first one
+        (40007, b"\xc0\x0e\xc0\x0c", None),
+        # mixed case is read lowercased; a 253-character name from 127 labels
+        (40008, labels_wire(["E"] * 127), ".".join(["e"] * 127)),
+    ]
+    malformed = sum(1 for q in queries if q[2] is None)
+    pcap = os.path.join(tmp, "dns-names.pcap")
+    t0 = 1704067200 * 10**6
+    with egen.PcapWriter(pcap) as w:
+        for i, (sport, wire, _) in enumerate(queries):
+            w.write(t0 + i * 1000, udp4_frame("10.0.0.5", "10.0.0.53", sport, 53,
+                                              dns_query(0x1000 + i, wire), 100 + i))
+    cfg = write_config(tmp, "dns", "home_net: [10.0.0.0/8]\n")
+    _, docs, st = run(pcap, cfg, flows=True, timeout=30)
+    recs = {r["source"]["port"]: r for r in flow_records(docs)}
+    assert sorted(recs) == [q[0] for q in queries]
+    for sport, _, name in queries:
+        got = recs[sport].get("dns", {}).get("question", {}).get("name")
+        assert got == name, (sport, got)
+    assert st.get("anomaly.dns.malformed", 0) == malformed, st
+    assert st["l7.flows.dns"] == len(queries), st
