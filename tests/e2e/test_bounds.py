@@ -179,6 +179,54 @@ def test_syn_flood_is_bounded_by_max_flows(tmp_path):
     assert big_kib > bound_kib, msg
 
 
+# ---- 2. the IP fragment table ------------------------------------------------------------
+
+def fragmented_capture(tmp, name, n, spacing_s):
+    """n UDP datagrams of 2000 bytes, each from its own host (so its own flow), each cut
+    into two IPv4 fragments at MTU 1500 (the first carries the UDP header, the second
+    follows 1 us later), starting every spacing_s seconds (0: all at once)."""
+    sc = egen.Scenario(seed=5)
+    for i in range(n):
+        sc.udp_flow("10.0.%d.%d" % (2 + i // 200, 1 + i % 200), "198.51.100.9", dport=5000,
+                    sizes=[2000], fragment=True, mtu=1500, at="%ds" % (i * spacing_s))
+    pcap = os.path.join(tmp, name + ".pcap")
+    sc.write(pcap)
+    return pcap
+
+
+@pytest.mark.parametrize("spacing_s", [0, 2])
+def test_fragment_table_full(tmp_path, spacing_s):
+    """flows.fragments 16 (the smallest table) and 100 fragmented datagrams.
+
+    All at once: at most 16 first fragments are remembered. Each one refused for room
+    is counted, and so is its second fragment a microsecond later: the probe window that
+    was full of live entries is still full (entries live fragment_timeout, and only more
+    arrive), so table_full is twice the refused datagrams, at least 2 x (100 - 16). A
+    remembered datagram's flow has both fragments; a refused one's only the first.
+
+    One every 2 s with fragment_timeout 1s: the table never holds more than one live
+    entry, nothing is refused and every flow has both fragments."""
+    tmp = str(tmp_path)
+    n, cap = 100, 16
+    pcap = fragmented_capture(tmp, "frags", n, spacing_s)
+    cfg = write_config(tmp, "frag", "home_net: [10.0.0.0/8]\nflows:\n  fragments: %d\n"
+                       "  fragment_timeout: 1s\n" % cap)
+    _, docs, st = run(pcap, cfg, flows=True)
+    recs = flow_records(docs)
+    assert len(recs) == n
+    full = st.get("anomaly.fragment.table_full", 0)
+    packets = sum(r["source"]["packets"] for r in recs)
+    if spacing_s:
+        assert full == 0, st
+        assert packets == 2 * n
+    else:
+        assert full % 2 == 0 and full >= 2 * (n - cap), st
+        refused = full // 2
+        assert packets == 2 * n - refused
+        assert sorted({r["source"]["packets"] for r in recs}) == [1, 2]
+    assert st.get("anomaly.fragment.orphan", 0) == 0, st
+
+
 # ---- 3. L7 reassembly buffers ----------------------------------------------------------
 
 def sni_of(rec):
