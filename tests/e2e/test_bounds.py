@@ -397,3 +397,38 @@ def test_dns_name_limits(tmp_path):
         assert got == name, (sport, got)
     assert st.get("anomaly.dns.malformed", 0) == malformed, st
     assert st["l7.flows.dns"] == len(queries), st
+
+
+# ---- 5. the alert document --------------------------------------------------------------
+
+def test_alert_with_longest_names(tmp_path):
+    """A rule whose name is 200 bytes (the loader's limit) of characters JSON escapes,
+    matched by an upload whose SNI is 253 characters (the longest DNS name): the alert
+    is one line of valid JSON holding both whole, and is not cut (include/alert.h sizes
+    the document for every field at its longest)."""
+    tmp = str(tmp_path)
+    name = '"\\\t' * 66 + "ab"                       # 200 bytes, 132 of them escaped
+    assert len(name.encode()) == 200
+    sni = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57 + ".com"])
+    assert len(sni) == 253
+    rules = os.path.join(tmp, "rules-long.yaml")
+    with open(rules, "w") as f:
+        f.write("ruleset: long\nrules:\n  - id: long-name\n    name: %s\n"
+                "    technique: T1048\n    severity: low\n    condition:\n"
+                "      detector: volume\n      key: destination\n      window: 1h\n"
+                "      bytes_out: 1MB\n" % json.dumps(name))
+    pcap = os.path.join(tmp, "long.pcap")
+    sc = egen.Scenario(seed=9)
+    sc.tls_session("10.0.0.5", "203.0.113.50", sni, upload_bytes=3 * 10**6)
+    sc.write(pcap)
+    cfg = write_config(tmp, "long", "home_net: [10.0.0.0/8]\nrules: [%s]\n" % rules)
+    p = fc.run(["-r", pcap, "-C", cfg, "-q"], timeout=60)
+    assert p.returncode == 0, p.stderr[-3000:]
+    lines = p.stdout.splitlines()
+    docs = [json.loads(line) for line in lines]  # each line is one whole document
+    got = [d for d in docs if d["rule"]["id"] == "long-name"]
+    assert got, lines
+    for d in got:
+        assert d["rule"]["name"] == name
+        assert d["destination"]["domain"] == sni
+        assert "truncated" not in d["egressd"]
