@@ -48,9 +48,15 @@ struct alert {
 	char message[1024];
 };
 
+/* Room for the largest document alert_json() can write: every string of struct alert
+ * and the sensor name and version (63 bytes each) full of bytes that are escaped as
+ * \u00XX, six bytes each (3072 bytes, 18432 escaped), plus the keys, numbers and times
+ * (under 2 KiB), with room for fields to come. tests/unit/test_alert.c checks it. */
+#define ALERT_JSON_MAX 24576
+
 /* The document, one line without a newline, into buf; returns its length. A document
- * that does not fit is cut at a field boundary and stays valid JSON
- * (egressd.truncated: true). */
+ * that does not fit (cap below ALERT_JSON_MAX) is cut at a field boundary, stays valid
+ * JSON and ends with egressd.truncated: true (cap of at least 64 bytes). */
 size_t alert_json(const struct alert *a, const char *sensor_name, const char *version,
 		  char *buf, size_t cap);
 

@@ -125,6 +125,13 @@ void json_ip_k(struct json *j, struct json_key k, int family, const uint8_t addr
  * The text lives in the caller's buffer. No newline is appended. */
 const char *json_finish(struct json *j, size_t *len);
 
+/* After a cut (truncated set, no misuse): closes the containers opened deeper than
+ * `depth` (1 is the top-level value), clears truncated and lets the writer use `extra`
+ * more bytes, which the caller held back by giving json_init a smaller cap. That room
+ * is for saying, in a container still open, that the text was cut. Returns false and
+ * changes nothing if there was no cut or fewer than `depth` containers are open. */
+bool json_resume(struct json *j, int depth, size_t extra);
+
 /*
  * The calls a flow record makes most, inline: with the key's length known when
  * compiling, a member is a few moves. They take the common case (the writer

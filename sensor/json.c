@@ -830,6 +830,22 @@ void json_ip_k(struct json *j, struct json_key k, int family, const uint8_t addr
 		json_raw_k(j, k, "null", 4);
 }
 
+bool json_resume(struct json *j, int depth, size_t extra)
+{
+	if (!j->truncated || j->misuse || depth < 1 || depth > j->depth)
+		return false;
+	/* Each closer's byte was reserved when its container opened. */
+	while (j->depth > depth) {
+		j->depth--;
+		j->buf[j->len++] = j->closer[j->depth];
+		j->lim++;
+	}
+	j->cap += extra;
+	j->lim += extra;
+	j->truncated = false;
+	return true;
+}
+
 const char *json_finish(struct json *j, size_t *len)
 {
 	if (j->cap == 0) {

@@ -20,7 +20,7 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end why)
 static void on_alert(void *ctx, const struct alert *a)
 {
 	struct pipeline *p = ctx;
-	static char buf[16384];
+	static char buf[ALERT_JSON_MAX];
 	size_t n = alert_json(a, p->cfg.sensor_name, EGRESSD_VERSION_STR, buf, sizeof(buf));
 	output_alert(p->out, buf, n, a->rule_id, a->severity, a->id);
 }

@@ -274,12 +274,45 @@ static void test_table_full(void **state)
 	frag_table_destroy(t);
 }
 
+/* A capacity that is not a power of two is rounded up to one (17 -> 32, 100 -> 128): the
+ * table never holds more live entries than that, and every first fragment it refuses is
+ * counted once. */
+static void test_capacity_rounding(void **state)
+{
+	(void)state;
+	static const uint32_t caps[][2] = { { 17, 32 }, { 100, 128 }, { 65536, 65536 } };
+	enum { N = 1000 };
+
+	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		struct anomaly_counts an;
+		memset(&an, 0, sizeof(an));
+		struct frag_table *t = frag_table_create(caps[c][0], 30, &an);
+		uint32_t n = caps[c][1] < N ? 4 * caps[c][1] : N;
+		uint32_t ok = 0;
+
+		assert_non_null(t);
+		for (uint32_t i = 0; i < n; i++) {
+			struct pkt_layer f = frag(4, 17, A, B + i, i, PKT_FRAG_FIRST, 1, 2, 1500,
+						  2000);
+			uint64_t before = an.n[ANOM_FRAG_TABLE_FULL];
+			frag_first(t, &f, T0);
+			ok += an.n[ANOM_FRAG_TABLE_FULL] == before;
+		}
+		assert_true(ok <= caps[c][1]);
+		assert_true(ok >= 8);
+		assert_int_equal(an.n[ANOM_FRAG_TABLE_FULL], n - ok);
+		if (n < caps[c][1] / 4) /* a table a quarter full refuses next to nothing */
+			assert_true(ok >= n - n / 8);
+		frag_table_destroy(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_then_later), cmocka_unit_test(test_key_separation),
 		cmocka_unit_test(test_later_then_first), cmocka_unit_test(test_expiry),
-		cmocka_unit_test(test_table_full),
+		cmocka_unit_test(test_table_full), cmocka_unit_test(test_capacity_rounding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
