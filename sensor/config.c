@@ -555,14 +555,14 @@ static void load_mapping(struct loader *L, const yaml_node_t *m, const char *pre
 	}
 }
 
-/* Events first: aliases refused and nesting checked before libyaml builds a document
- * (its scanner does work per open level for every token: deep nesting is quadratic, so
+/* Events first: aliases and a second document refused and nesting checked before
+ * libyaml builds a document (its scanner does work per open level for every token: deep nesting is quadratic, so
  * the scan stops at the first level too deep). */
 static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	int depth = 0;
+	int depth = 0, docs = 0;
 	bool ok = true;
 
 	if (!yaml_parser_initialize(&p)) {
@@ -585,7 +585,15 @@ static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 		yaml_event_delete(&ev);
 		if (t == YAML_STREAM_END_EVENT)
 			break;
-		if (t == YAML_ALIAS_EVENT) {
+		if (t == YAML_DOCUMENT_START_EVENT && ++docs == 2) {
+			/* only the first would be loaded: the rest would be ignored unread */
+			size_t used = strlen(L->err);
+			snprintf(L->err + used, L->errlen - used,
+				 "%s:%zu:%zu: a configuration file holds one YAML document\n",
+				 L->path, m.line + 1, m.column + 1);
+			L->problems++;
+			ok = false;
+		} else if (t == YAML_ALIAS_EVENT) {
 			size_t used = strlen(L->err);
 			snprintf(L->err + used, L->errlen - used,
 				 "%s:%zu:%zu: aliases are not allowed in the configuration\n", L->path,
