@@ -582,6 +582,8 @@ static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 		}
 		yaml_event_type_t t = ev.type;
 		yaml_mark_t m = ev.start_mark;
+		bool nul = t == YAML_SCALAR_EVENT &&
+			   memchr(ev.data.scalar.value, 0, ev.data.scalar.length);
 		yaml_event_delete(&ev);
 		if (t == YAML_STREAM_END_EVENT)
 			break;
@@ -591,6 +593,14 @@ static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 			snprintf(L->err + used, L->errlen - used,
 				 "%s:%zu:%zu: a configuration file holds one YAML document\n",
 				 L->path, m.line + 1, m.column + 1);
+			L->problems++;
+			ok = false;
+		} else if (nul) {
+			/* "\0" (or \x00, \u0000) in a quoted scalar: the value would end there */
+			size_t used = strlen(L->err);
+			snprintf(L->err + used, L->errlen - used,
+				 "%s:%zu:%zu: a NUL character (\\0) in a key or value\n", L->path,
+				 m.line + 1, m.column + 1);
 			L->problems++;
 			ok = false;
 		} else if (t == YAML_ALIAS_EVENT) {
