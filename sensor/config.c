@@ -237,10 +237,21 @@ static bool load_redis(struct loader *L, const yaml_node_t *m, struct redis_opts
 	}
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
 	     p++) {
-		const char *k = scalar(yaml_document_get_node(L->doc, p->key));
+		yaml_node_t *kn = yaml_document_get_node(L->doc, p->key);
 		yaml_node_t *vn = yaml_document_get_node(L->doc, p->value);
+		const char *k = scalar(kn);
 		if (!k || !vn)
 			continue;
+		if (!redis_opts_known(k)) {
+			/* not quoted: it may be the password itself, written without its key
+			 * ({password Pw..}, {password=Pw..}, a line of its own) */
+			problem(L, kn, "outputs: redis: unknown setting (host, port, unix, db, user, "
+				       "password, password_env, password_file, stream, maxlen, "
+				       "field, dedupe, dedupe_ttl, timeout, drain, queue, spool, "
+				       "spool_max, fsync)");
+			ok = false;
+			continue;
+		}
 		if (strcmp(k, "spool") == 0 && vn->type == YAML_MAPPING_NODE) {
 			for (yaml_node_pair_t *q = vn->data.mapping.pairs.start;
 			     q < vn->data.mapping.pairs.top; q++) {
@@ -250,8 +261,9 @@ static bool load_redis(struct loader *L, const yaml_node_t *m, struct redis_opts
 				if (!sk || !sv)
 					continue;
 				if (strcmp(sk, "path") && strcmp(sk, "max_size") && strcmp(sk, "fsync")) {
-					problem(L, sv, "outputs: redis: spool: unknown key '%.40s' "
-						       "(path, max_size, fsync)", sk);
+					/* not quoted, as above */
+					problem(L, sv, "outputs: redis: spool: unknown key "
+						       "(path, max_size, fsync)");
 					ok = false;
 					continue;
 				}

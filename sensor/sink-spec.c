@@ -223,6 +223,19 @@ bool redis_opts_set(struct redis_opts *o, const char *key, const char *v, char *
 	return false;
 }
 
+bool redis_opts_known(const char *key)
+{
+	static const char *const keys[] = { "host",	 "port",      "unix",	    "db",
+					    "user",	 "password",  "password_env",
+					    "password_file", "stream", "maxlen", "field",
+					    "dedupe",	 "dedupe_ttl", "timeout",   "drain",
+					    "queue",	 "spool",     "spool_max", "fsync" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
 bool redis_opts_check(const struct redis_opts *o, char *err, size_t errlen)
 {
 	int sources = (o->password[0] != 0) + (o->password_env[0] != 0) +
