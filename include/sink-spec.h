@@ -68,6 +68,9 @@ void redis_opts_defaults(struct redis_opts *o);
 bool redis_opts_set(struct redis_opts *o, const char *key, const char *value, char *err,
 		    size_t errlen);
 
+/* true if key names a setting redis_opts_set takes. */
+bool redis_opts_known(const char *key);
+
 /* Checks what only the whole set can tell (a host or a socket, not both). */
 bool redis_opts_check(const struct redis_opts *o, char *err, size_t errlen);
 

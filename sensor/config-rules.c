@@ -4,10 +4,11 @@
  *
  * A file is read twice: once as events, to refuse aliases (a document with aliases is a
  * graph, not a tree, and walking it could take exponential time), nesting deeper than
- * RULES_MAX_DEPTH and a second document before anything is built; then as a document,
- * which is walked. Each mapping's keys are first collected by name (unknown and duplicate
- * keys reported), then read in a fixed order, so that a key may depend on another
- * written after it (subtechnique on technique, measures on the detector).
+ * RULES_MAX_DEPTH, a second document and NUL characters in scalars before anything is
+ * built; then as a document, which is walked. Each mapping's keys are first collected by
+ * name (unknown and duplicate keys reported), then read in a fixed order, so that a key
+ * may depend on another written after it (subtechnique on technique, measures on the
+ * detector).
  */
 #include <errno.h>
 #include <glob.h>
@@ -1064,7 +1065,7 @@ static void load_rule(struct loader *L, yaml_node_t *m)
 
 /* ---- Files ------------------------------------------------------------------------ */
 
-/* Events first: syntax, aliases, anchors, depth, documents. False: do not build. */
+/* Events first: syntax, aliases, anchors, depth, documents, NULs. False: do not build. */
 static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 {
 	yaml_parser_t p;
@@ -1102,6 +1103,11 @@ static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 			break;
 		case YAML_SCALAR_EVENT:
 			anchor = ev.data.scalar.anchor;
+			/* "\0" (or \x00, \u0000) in a quoted scalar: the value would end there */
+			if (memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
+				problem_mark(L, ev.start_mark, "a NUL character (\\0) in a key or value");
+				ok = false;
+			}
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:

@@ -237,10 +237,21 @@ static bool load_redis(struct loader *L, const yaml_node_t *m, struct redis_opts
 	}
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
 	     p++) {
-		const char *k = scalar(yaml_document_get_node(L->doc, p->key));
+		yaml_node_t *kn = yaml_document_get_node(L->doc, p->key);
 		yaml_node_t *vn = yaml_document_get_node(L->doc, p->value);
+		const char *k = scalar(kn);
 		if (!k || !vn)
 			continue;
+		if (!redis_opts_known(k)) {
+			/* not quoted: it may be the password itself, written without its key
+			 * ({password Pw..}, {password=Pw..}, a line of its own) */
+			problem(L, kn, "outputs: redis: unknown setting (host, port, unix, db, user, "
+				       "password, password_env, password_file, stream, maxlen, "
+				       "field, dedupe, dedupe_ttl, timeout, drain, queue, spool, "
+				       "spool_max, fsync)");
+			ok = false;
+			continue;
+		}
 		if (strcmp(k, "spool") == 0 && vn->type == YAML_MAPPING_NODE) {
 			for (yaml_node_pair_t *q = vn->data.mapping.pairs.start;
 			     q < vn->data.mapping.pairs.top; q++) {
@@ -250,8 +261,9 @@ static bool load_redis(struct loader *L, const yaml_node_t *m, struct redis_opts
 				if (!sk || !sv)
 					continue;
 				if (strcmp(sk, "path") && strcmp(sk, "max_size") && strcmp(sk, "fsync")) {
-					problem(L, sv, "outputs: redis: spool: unknown key '%.40s' "
-						       "(path, max_size, fsync)", sk);
+					/* not quoted, as above */
+					problem(L, sv, "outputs: redis: spool: unknown key "
+						       "(path, max_size, fsync)");
 					ok = false;
 					continue;
 				}
@@ -555,14 +567,14 @@ static void load_mapping(struct loader *L, const yaml_node_t *m, const char *pre
 	}
 }
 
-/* Events first: aliases refused and nesting checked before libyaml builds a document
- * (its scanner does work per open level for every token: deep nesting is quadratic, so
+/* Events first: aliases and a second document refused and nesting checked before
+ * libyaml builds a document (its scanner does work per open level for every token: deep nesting is quadratic, so
  * the scan stops at the first level too deep). */
 static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	int depth = 0;
+	int depth = 0, docs = 0;
 	bool ok = true;
 
 	if (!yaml_parser_initialize(&p)) {
@@ -582,10 +594,28 @@ static bool prescan(struct loader *L, const unsigned char *buf, size_t len)
 		}
 		yaml_event_type_t t = ev.type;
 		yaml_mark_t m = ev.start_mark;
+		bool nul = t == YAML_SCALAR_EVENT &&
+			   memchr(ev.data.scalar.value, 0, ev.data.scalar.length);
 		yaml_event_delete(&ev);
 		if (t == YAML_STREAM_END_EVENT)
 			break;
-		if (t == YAML_ALIAS_EVENT) {
+		if (t == YAML_DOCUMENT_START_EVENT && ++docs == 2) {
+			/* only the first would be loaded: the rest would be ignored unread */
+			size_t used = strlen(L->err);
+			snprintf(L->err + used, L->errlen - used,
+				 "%s:%zu:%zu: a configuration file holds one YAML document\n",
+				 L->path, m.line + 1, m.column + 1);
+			L->problems++;
+			ok = false;
+		} else if (nul) {
+			/* "\0" (or \x00, \u0000) in a quoted scalar: the value would end there */
+			size_t used = strlen(L->err);
+			snprintf(L->err + used, L->errlen - used,
+				 "%s:%zu:%zu: a NUL character (\\0) in a key or value\n", L->path,
+				 m.line + 1, m.column + 1);
+			L->problems++;
+			ok = false;
+		} else if (t == YAML_ALIAS_EVENT) {
 			size_t used = strlen(L->err);
 			snprintf(L->err + used, L->errlen - used,
 				 "%s:%zu:%zu: aliases are not allowed in the configuration\n", L->path,

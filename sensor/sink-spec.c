@@ -223,6 +223,19 @@ bool redis_opts_set(struct redis_opts *o, const char *key, const char *v, char *
 	return false;
 }
 
+bool redis_opts_known(const char *key)
+{
+	static const char *const keys[] = { "host",	 "port",      "unix",	    "db",
+					    "user",	 "password",  "password_env",
+					    "password_file", "stream", "maxlen", "field",
+					    "dedupe",	 "dedupe_ttl", "timeout",   "drain",
+					    "queue",	 "spool",     "spool_max", "fsync" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
 bool redis_opts_check(const struct redis_opts *o, char *err, size_t errlen)
 {
 	int sources = (o->password[0] != 0) + (o->password_env[0] != 0) +
@@ -332,6 +345,13 @@ static bool parse_redis_url(const char *text, struct redis_opts *o, char *err, s
 	size_t alen = strcspn(p, "/?");
 	const char *end = p + alen, *at = NULL;
 
+	/* an '@' past the address: a user name or password holding a raw '/' or '?' that
+	 * would be read as the database and parameters and quoted in messages */
+	if (strchr(end, '@')) {
+		snprintf(err, errlen, "redis URL: '@' after the address; write '/', '?' and '@' "
+				      "in a user name, password or value as %%2F, %%3F and %%40");
+		return false;
+	}
 	for (const char *c = p; c < end; c++)
 		if (*c == '@')
 			at = c;
@@ -472,10 +492,13 @@ bool sink_spec_parse(const char *text, struct sink_spec *s, char *err, size_t er
 				      "0.14); use a local unix socket or a TLS tunnel such as stunnel");
 		return false;
 	}
+	/* a mistyped scheme (Redis://user:secret@host) may hold a password: quote the
+	 * text only up to its first ':' */
+	size_t n = strcspn(text, ":");
 	snprintf(err, errlen,
-		 "output '%.200s': unknown (stdout, file:PATH, redis://HOST:PORT?stream=KEY or "
+		 "output '%.*s%s': unknown (stdout, file:PATH, redis://HOST:PORT?stream=KEY or "
 		 "unix:PATH?stream=KEY)",
-		 text);
+		 (int)(n > 200 ? 200 : n), text, text[n] ? ":..." : "");
 	return false;
 }
 

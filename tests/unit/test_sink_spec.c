@@ -105,6 +105,36 @@ static void test_redis_url(void **state)
 	parse_bad("redis://h?password_env=A&password_file=/b", "one way");
 }
 
+/* A mistyped URL holding a password: refused, and no part of the password quoted. */
+static void parse_bad_secret(const char *text, const char *want)
+{
+	parse_bad(text, want);
+	struct sink_spec s;
+	char err[512] = "";
+	assert_false(sink_spec_parse(text, &s, err, sizeof(err)));
+	if (strstr(err, "Pw7") || strstr(err, "s3c"))
+		fail_msg("%s: the password is in '%s'", text, err);
+}
+
+static void test_mistyped_url_quotes_no_password(void **state)
+{
+	(void)state;
+	parse_bad_secret("Redis://u:Pw7s3c@h:6379", "output 'Redis:...': unknown");
+	parse_bad_secret("redis:/u:Pw7s3c@h:6379", "output 'redis:...': unknown");
+	parse_bad_secret("redis://u:Pw7/s3c@h:6379", "'@' after the address");
+	parse_bad_secret("redis://u:Pw7?s3c@h:6379", "'@' after the address");
+	parse_bad_secret("redis://u:Pw7s3c@h:6379/0?spool=/a@b", "'@' after the address");
+	parse_bad("stdot", "output 'stdot': unknown");
+	struct sink_spec s;
+	parse_ok("redis://u:Pw7%2Fs3c@h:6379/0?spool=/a%40b", &s);
+	assert_string_equal(s.redis.password, "Pw7/s3c");
+	assert_string_equal(s.redis.spool, "/a@b");
+	assert_true(redis_opts_known("password_file"));
+	assert_true(redis_opts_known("spool_max"));
+	assert_false(redis_opts_known("Pw7s3c"));
+	assert_false(redis_opts_known("spool.path"));
+}
+
 static void test_password_in_url(void **state)
 {
 	(void)state;
@@ -197,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_simple),
 		cmocka_unit_test(test_redis_url),
 		cmocka_unit_test(test_password_in_url),
+		cmocka_unit_test(test_mistyped_url_quotes_no_password),
 		cmocka_unit_test(test_password_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
