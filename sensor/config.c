@@ -255,15 +255,16 @@ static bool load_redis(struct loader *L, const yaml_node_t *m, struct redis_opts
 		if (strcmp(k, "spool") == 0 && vn->type == YAML_MAPPING_NODE) {
 			for (yaml_node_pair_t *q = vn->data.mapping.pairs.start;
 			     q < vn->data.mapping.pairs.top; q++) {
-				const char *sk = scalar(yaml_document_get_node(L->doc, q->key));
+				yaml_node_t *skn = yaml_document_get_node(L->doc, q->key);
 				yaml_node_t *sv = yaml_document_get_node(L->doc, q->value);
+				const char *sk = scalar(skn);
 				char key[64];
 				if (!sk || !sv)
 					continue;
 				if (strcmp(sk, "path") && strcmp(sk, "max_size") && strcmp(sk, "fsync")) {
-					/* not quoted, as above */
-					problem(L, sv, "outputs: redis: spool: unknown key "
-						       "(path, max_size, fsync)");
+					/* not quoted, as above: named by its position */
+					problem(L, skn, "outputs: redis: spool: unknown key "
+							"(path, max_size, fsync)");
 					ok = false;
 					continue;
 				}
