@@ -15,6 +15,17 @@ def run(args, **kw):
                           stderr=subprocess.PIPE, text=True, errors="strict", **kw)
 
 
+def stats_of(text):
+    """The --stats lines ("name value") of egressd's standard error as a dict; anomalies
+    that never happened are not printed, so a missing anomaly.* reads as 0 via .get."""
+    st = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            st[parts[0]] = int(parts[1])
+    return st
+
+
 def flows_of(capture, extra=()):
     """Flow records of a capture, parsed, plus the stats text."""
     p = run(["-r", capture, "--flows", "--stats", "-q"] + list(extra))

@@ -41,15 +41,7 @@ def is_sanitized(path):
 ASAN = is_sanitized(fc.EGRESSD)
 
 
-def stats_of(text):
-    """The --stats lines ("name value") as a dict; anomalies that never happened are
-    not printed, so a missing anomaly.* name reads as 0 through .get(name, 0)."""
-    st = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            st[parts[0]] = int(parts[1])
-    return st
+stats_of = fc.stats_of
 
 
 def write_config(tmp, name, text):

@@ -10,13 +10,7 @@ WIKI = os.path.join(PCAPS, "zeek", "wikipedia.pcap")
 SSH = os.path.join(PCAPS, "zeek", "ssh", "ssh.pcap")
 
 
-def stats(text):
-    out = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            out[parts[0]] = int(parts[1])
-    return out
+stats = fc.stats_of
 
 
 def test_version_and_help():

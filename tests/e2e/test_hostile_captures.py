@@ -34,13 +34,7 @@ def write(path, head, recs, tail=b""):
     return str(path)
 
 
-def stats(text):
-    out = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            out[parts[0]] = int(parts[1])
-    return out
+stats = fc.stats_of
 
 
 def run(path):
