@@ -32,11 +32,22 @@ enum capture_status {
 	CAPTURE_STOPPED,       /* *stop was raised */
 };
 
+/* Progress of an offline read: called every few thousand packets and once at the end
+ * (done true). bytes_read counts the files before the current one in full; bytes_total
+ * is the sum of the regular files' sizes, 0 when one of them (standard input, a pipe)
+ * has no size. */
+struct capture_progress {
+	void (*fn)(void *ctx, const struct capture_stats *st, uint64_t bytes_read,
+		   uint64_t bytes_total, bool done);
+	void *ctx;
+};
+
 /* Read files[0..n) in order. Messages (one per problem, naming the file) go to err;
  * on CAPTURE_DAMAGED all files were still read as far as they could be. */
 enum capture_status capture_read_files(char *const *files, int n, const char *filter,
 				       capture_fn fn, void *ctx,
 				       volatile sig_atomic_t *stop, struct capture_stats *st,
+				       const struct capture_progress *progress,
 				       char *err, size_t errlen);
 
 /* ---- live capture ----

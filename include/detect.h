@@ -82,6 +82,11 @@ struct detect *detect_create(const struct detect_config *cfg, const struct rules
 /* Evaluate flow f if its egress passed the next checkpoint (or always when ended). */
 void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended);
 
+/* Whether detection found the flow's external address new for the site (not in the
+ * baseline, or first seen less than new_for ago) when it first evaluated the flow;
+ * false for a flow it never evaluated. */
+bool detect_flow_new_destination(struct flow *f);
+
 /* The flow reached its active timeout: evaluate it, then its counters start again. */
 void detect_flow_restart(struct detect *d, struct flow *f, uint64_t now_us);
 

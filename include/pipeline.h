@@ -21,6 +21,7 @@
 #include "l7-flow.h"
 #include "names.h"
 #include "output.h"
+#include "report.h"
 
 #ifndef EGRESSD_VERSION
 #define EGRESSD_VERSION "0.1.0"
@@ -42,6 +43,7 @@ struct pipeline {
 	uint64_t next_tick_us;
 	bool baseline_warning; /* err of pipeline_init holds a warning about the baseline */
 	struct output *out; /* borrowed */
+	struct report *report; /* NULL: no summary or report wanted (pipeline_want_report) */
 	bool emit_flows;
 	uint64_t now_us;
 	uint64_t packets, non_ip, undecoded, layers, flow_records;
@@ -74,6 +76,9 @@ void pipeline_tick(struct pipeline *p, uint64_t now_us);
  * in force, keeping flows, windows and the baseline. false (the old set stays) with the
  * problems in err. Table sizes and outputs keep their values until a restart. */
 bool pipeline_reload(struct pipeline *p, const struct config *cfg, char *err, size_t errlen);
+
+/* Keep the picture for the summary and --report from now on. false when out of memory. */
+bool pipeline_want_report(struct pipeline *p);
 
 /* Write a health event (its id is filled in) to the outputs. */
 void pipeline_health(struct pipeline *p, struct health_event *h);

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,12 +41,27 @@ static void file_close(pcap_t *p, bool is_stdin, char *iobuf)
 enum capture_status capture_read_files(char *const *files, int n, const char *filter,
 				       capture_fn fn, void *ctx,
 				       volatile sig_atomic_t *stop, struct capture_stats *st,
+				       const struct capture_progress *progress,
 				       char *err, size_t errlen)
 {
 	enum capture_status rc = CAPTURE_OK;
 	char ebuf[PCAP_ERRBUF_SIZE];
+	uint64_t total = 0, before = 0; /* bytes of all files; of the files already read */
 
 	err[0] = '\0';
+	if (progress && progress->fn) {
+		for (int i = 0; i < n; i++) {
+			struct stat sb;
+			if (strcmp(files[i], "-") == 0 || stat(files[i], &sb) != 0 ||
+			    !S_ISREG(sb.st_mode)) {
+				total = 0;
+				break;
+			}
+			total += (uint64_t)sb.st_size;
+		}
+	} else {
+		progress = NULL;
+	}
 	for (int i = 0; i < n; i++) {
 		const char *name = strcmp(files[i], "-") == 0 ? "standard input" : files[i];
 		ebuf[0] = '\0';
@@ -89,6 +105,7 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 			}
 		}
 		int linktype = pcap_datalink(p);
+		uint64_t in_file = 0;
 		struct pcap_pkthdr *h;
 		const u_char *data;
 		int r;
@@ -114,8 +131,18 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 			fn(ctx, linktype, ts, data, h->caplen, h->len);
 			if (stop && *stop) {
 				file_close(p, is_stdin, iobuf);
+				if (progress)
+					progress->fn(progress->ctx, st, before, total, true);
 				return CAPTURE_STOPPED;
 			}
+			if (progress && (st->packets & 8191) == 0) {
+				/* a pipe has no position: count record headers and data */
+				long pos = is_stdin ? -1 : ftell(fp);
+				in_file = pos >= 0 ? (uint64_t)pos : in_file;
+				progress->fn(progress->ctx, st, before + in_file, total, false);
+			}
+			if (is_stdin)
+				in_file += 16u + h->caplen;
 		}
 		if (r == -1) {
 			append_err(err, errlen, "%s: %s (the packets before it were processed)\n",
@@ -123,8 +150,16 @@ enum capture_status capture_read_files(char *const *files, int n, const char *fi
 			st->damaged_files++;
 			rc = CAPTURE_DAMAGED;
 		}
+		if (progress) {
+			struct stat sb;
+			if (!is_stdin && fstat(fileno(fp), &sb) == 0)
+				in_file = (uint64_t)sb.st_size;
+			before += in_file;
+		}
 		file_close(p, is_stdin, iobuf);
 	}
+	if (progress)
+		progress->fn(progress->ctx, st, before, total, true);
 	return rc;
 }
 

@@ -969,6 +969,12 @@ void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended)
 	flow_step(d, f, df, now_us, ended);
 }
 
+bool detect_flow_new_destination(struct flow *f)
+{
+	const struct detect_flow *df = dflow(f);
+	return df->enriched && (df->newbits & NEW_SITE(GRAIN_DEST));
+}
+
 void detect_flow_restart(struct detect *d, struct flow *f, uint64_t now_us)
 {
 	struct detect_flow *df = dflow(f);

@@ -1,10 +1,12 @@
 /* main.c: egressd's command line: read captures through the pipeline, write flow
  * records and counters. Exit codes follow sysexits(3). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -26,6 +28,7 @@
 #define EX_UNAVAILABLE_ 69
 #define EX_SOFTWARE_ 70
 #define EX_OSERR_ 71
+#define EX_CANTCREAT_ 73
 #define EX_IOERR_ 74
 #define EX_CONFIG_ 78
 
@@ -70,10 +73,14 @@ static void usage(FILE *f)
 		"                        &field=event|eve&timeout=2s&drain=10s&password_env=VAR\n"
 		"                        &password_file=PATH (see egressd(8))\n"
 		"      --flows           write one JSON record per finished flow\n"
+		"      --report FILE     at the end, write an HTML report (timeline, top\n"
+		"                        sources and destinations, alerts with evidence)\n"
+		"      --no-progress     no progress line on a terminal (offline)\n"
+		"      --no-summary      no summary on standard error at the end (offline)\n"
 		"  -T, --check-config    load the configuration, report every problem, exit\n"
 		"      --stats           print counters to standard error at exit\n"
 		"      --learn-only      fill the baseline of seen destinations, never alert\n"
-		"  -q, --quiet           only errors on standard error\n"
+		"  -q, --quiet           only errors on standard error (no progress, no summary)\n"
 		"  -v, --verbose         more detail on standard error\n"
 		"  -V, --version         print the version\n"
 		"  -h, --help            this text\n"
@@ -86,7 +93,16 @@ static void usage(FILE *f)
 
 }
 
-enum { OPT_HOME_NET = 256, OPT_FLOWS, OPT_STATS, OPT_LEARN_ONLY, OPT_NO_PROMISC };
+enum {
+	OPT_HOME_NET = 256,
+	OPT_FLOWS,
+	OPT_STATS,
+	OPT_LEARN_ONLY,
+	OPT_NO_PROMISC,
+	OPT_REPORT,
+	OPT_NO_PROGRESS,
+	OPT_NO_SUMMARY,
+};
 
 #ifndef EGRESSD_DATADIR
 #define EGRESSD_DATADIR "/usr/local/share/egressd"
@@ -220,6 +236,82 @@ static void print_stats(void *ctx, FILE *f)
 	fflush(f);
 }
 
+/* ---- progress on a terminal ---- */
+
+struct progress {
+	struct pipeline *p;
+	double start, last;
+	bool drawn;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void rate_text(double v, char *out, size_t n)
+{
+	if (v >= 1e6)
+		snprintf(out, n, "%.1fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(out, n, "%.1fk", v / 1e3);
+	else
+		snprintf(out, n, "%.0f", v);
+}
+
+static void on_progress(void *ctx, const struct capture_stats *st, uint64_t bytes_read,
+			uint64_t bytes_total, bool done)
+{
+	struct progress *g = ctx;
+	double now = mono_s();
+	if (done || now - g->last < 0.5)
+		return; /* the last line is written after the flows have ended */
+	g->last = now;
+	double el = now - g->start;
+	char rd[32], tot[32], pps[32], left[32] = "";
+	alert_fmt_bytes(bytes_read, rd, sizeof(rd));
+	rate_text(el > 0 ? (double)st->packets / el : 0, pps, sizeof(pps));
+	if (bytes_total) {
+		alert_fmt_bytes(bytes_total, tot, sizeof(tot));
+		if (bytes_read && bytes_read <= bytes_total) {
+			uint64_t s = (uint64_t)(el * (double)(bytes_total - bytes_read) /
+						(double)bytes_read + 0.5);
+			snprintf(left, sizeof(left), ", %llu:%02llu:%02llu left",
+				 (unsigned long long)(s / 3600), (unsigned long long)(s / 60 % 60),
+				 (unsigned long long)(s % 60));
+		}
+	}
+	const struct flow_table_stats *fs = flow_table_stats(g->p->flows);
+	if (bytes_total)
+		fprintf(stderr, "\r\033[Kegressd: %s of %s (%.0f%%), %s packets/s, %llu flows, "
+				"%llu alerts%s", rd, tot,
+			100.0 * (double)bytes_read / (double)bytes_total, pps,
+			(unsigned long long)fs->created,
+			(unsigned long long)detect_stats(g->p->detect)->alerts, left);
+	else
+		fprintf(stderr, "\r\033[Kegressd: %s read, %s packets/s, %llu flows, %llu alerts",
+			rd, pps, (unsigned long long)fs->created,
+			(unsigned long long)detect_stats(g->p->detect)->alerts);
+	fflush(stderr);
+	g->drawn = true;
+}
+
+/* The last line: the whole run. */
+static void progress_end(struct progress *g, const struct capture_stats *st)
+{
+	double el = mono_s() - g->start;
+	char wb[32], pps[32];
+	alert_fmt_bytes(st->wire_bytes, wb, sizeof(wb));
+	rate_text(el > 0 ? (double)st->packets / el : 0, pps, sizeof(pps));
+	fprintf(stderr, "%segressd: %llu packets (%s) in %.1f s, %s packets/s, %llu flows, "
+			"%llu alerts\n", g->drawn ? "\r\033[K" : "",
+		(unsigned long long)st->packets, wb, el, pps,
+		(unsigned long long)flow_table_stats(g->p->flows)->created,
+		(unsigned long long)detect_stats(g->p->detect)->alerts);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -233,6 +325,9 @@ int main(int argc, char **argv)
 		{ "home-net", required_argument, NULL, OPT_HOME_NET },
 		{ "output", required_argument, NULL, 'o' },
 		{ "flows", no_argument, NULL, OPT_FLOWS },
+		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 		{ "check-config", no_argument, NULL, 'T' },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "learn-only", no_argument, NULL, OPT_LEARN_ONLY },
@@ -247,6 +342,8 @@ int main(int argc, char **argv)
 	int nfiles = 0, noutputs = 0, verbosity = 1;
 
 	bool flows = false, check = false, stats = false, learn_only = false;
+	bool no_progress = false, no_summary = false;
+	const char *report_path = NULL;
 	static char err[16384];
 	static struct config cfg;
 	static struct pipeline p;
@@ -308,6 +405,19 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FLOWS:
 			flows = true;
+			break;
+		case OPT_REPORT:
+			if (!*optarg) {
+				fprintf(stderr, "egressd: --report needs a file name\n");
+				return EX_USAGE_;
+			}
+			report_path = optarg;
+			break;
+		case OPT_NO_PROGRESS:
+			no_progress = true;
+			break;
+		case OPT_NO_SUMMARY:
+			no_summary = true;
 			break;
 		case 'T':
 			check = true;
@@ -448,6 +558,30 @@ int main(int argc, char **argv)
 	}
 	if (p.baseline_warning)
 		fprintf(stderr, "egressd: warning: %s\n", err);
+	bool summary = !cap && verbosity && !no_summary;
+	bool baseline_loaded = detect_stats(p.detect)->baseline_entries > 0;
+	if ((report_path || summary) && !pipeline_want_report(&p)) {
+		fprintf(stderr, "egressd: out of memory for the report\n");
+		pipeline_destroy(&p);
+		output_close(out);
+		capture_live_close(cap);
+		return EX_SOFTWARE_;
+	}
+	if (report_path) {
+		/* find out now, not after hours of reading, that the report cannot be written */
+		char tmp[4200];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", report_path);
+		FILE *t = fopen(tmp, "w");
+		if (!t) {
+			fprintf(stderr, "egressd: --report: %s: %s\n", tmp, strerror(errno));
+			pipeline_destroy(&p);
+			output_close(out);
+			capture_live_close(cap);
+			return EX_CANTCREAT_;
+		}
+		fclose(t);
+		unlink(tmp);
+	}
 	if (verbosity && enrich_warning(p.enrich))
 		fprintf(stderr, "egressd: warning: %s\n", enrich_warning(p.enrich));
 
@@ -464,15 +598,25 @@ int main(int argc, char **argv)
 	memset(&cs, 0, sizeof(cs));
 	memset(&ls, 0, sizeof(ls));
 	struct stats_ctx sx = { &p, out, &cs, cap, &ls };
+	bool finished = false, finish_failed = false;
 	if (cap) {
 		struct live_hooks hooks = { reload_config, print_stats, &sx };
 		log_msg(LOG_LEVEL_NOTICE, "capturing on %s (snaplen %u, %spromiscuous, buffer %u MiB)",
 			live_if, cfg.snaplen, cfg.promisc ? "" : "not ", cfg.buffer_bytes >> 20);
 		live_run(&p, cap, live_if, &flags, &hooks, &ls);
 	} else {
+		struct progress prog = { &p, mono_s(), mono_s(), false };
+		struct capture_progress cp = { on_progress, &prog };
+		bool show = verbosity && !no_progress && isatty(STDERR_FILENO);
 		enum capture_status st = capture_read_files(files, nfiles, cfg.capture_filter.text,
-							    pipeline_packet,
-							    &p, &flags.stop, &cs, err, sizeof(err));
+							    pipeline_packet, &p, &flags.stop, &cs,
+							    show ? &cp : NULL, err, sizeof(err));
+		if (show) {
+			if (!pipeline_finish(&p, err, sizeof(err))) /* flows end, then the line */
+				finish_failed = true;
+			finished = true;
+			progress_end(&prog, &cs);
+		}
 		switch (st) {
 		case CAPTURE_OK:
 		case CAPTURE_STOPPED:
@@ -491,7 +635,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (!pipeline_finish(&p, err, sizeof(err))) {
+	if (finished ? finish_failed : !pipeline_finish(&p, err, sizeof(err))) {
 		fprintf(stderr, "egressd: saving the baseline: %s\n", err);
 		if (rc == EX_OK_)
 			rc = EX_IOERR_;
@@ -499,6 +643,35 @@ int main(int argc, char **argv)
 	int orc = output_finish(out);
 	if (stats)
 		print_stats(&sx, stderr);
+	struct report_input ri = {
+		.files = (const char *const *)files,
+		.nfiles = cap ? 0 : nfiles,
+		.interface = live_if,
+		.packets = cap ? 0 : cs.packets,
+		.wire_bytes = cap ? 0 : cs.wire_bytes,
+		.damaged_files = cs.damaged_files,
+		.rate_limited = detect_stats(p.detect)->rate_limited,
+		.sensor_name = p.cfg.sensor_name,
+		.version = EGRESSD_VERSION,
+		.baseline_loaded = baseline_loaded,
+	};
+	if (cap) {
+		struct capture_live_counters lc;
+		capture_live_counters(cap, &lc);
+		ri.packets = lc.packets;
+		ri.wire_bytes = lc.wire_bytes;
+	}
+	if (summary)
+		report_print_summary(p.report, &ri, p.enrich, stderr);
+	if (report_path) {
+		if (report_write_html(p.report, &ri, p.enrich, report_path, err, sizeof(err)) != 0) {
+			fprintf(stderr, "egressd: writing the report: %s\n", err);
+			if (rc == EX_OK_)
+				rc = EX_IOERR_;
+		} else if (verbosity) {
+			fprintf(stderr, "egressd: report written to %s\n", report_path);
+		}
+	}
 	pipeline_destroy(&p);
 	if (output_close(out) != 0 || orc != 0) {
 		fprintf(stderr, "egressd: writing the output failed\n");

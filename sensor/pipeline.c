@@ -4,6 +4,30 @@
 
 #include "pipeline.h"
 
+/* The flow record as the report takes it (initiator first). */
+static void report_flow_end(struct pipeline *p, struct flow *f, enum flow_end why)
+{
+	const struct flow_key *k = &f->key;
+	int o = f->init, r = o ^ 1;
+	bool icmp = k->proto == 1 || k->proto == 58;
+	size_t nlen = 0;
+	const char *name = names_get(p->names, l7_destination_name(flow_ext(f)), &nlen);
+	struct report_flow rf = {
+		.first_us = f->first_us,
+		.last_us = f->last_us,
+		.family = k->family,
+		.addr = { k->addr[o], k->addr[r] },
+		.port = { icmp ? 0 : k->port[o], icmp ? 0 : k->port[r] },
+		.proto = k->proto,
+		.bytes = { f->ip_bytes[o], f->ip_bytes[r] },
+		.name = name,
+		.name_len = name ? nlen : 0,
+		.new_destination = detect_flow_new_destination(f),
+		.record_only = why == FLOW_END_ACTIVE,
+	};
+	report_flow(p->report, &rf);
+}
+
 static void on_flow_end(void *ctx, struct flow *f, enum flow_end why)
 {
 	struct pipeline *p = ctx;
@@ -11,6 +35,8 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end why)
 		detect_flow_restart(p->detect, f, p->now_us);
 	else
 		detect_flow(p->detect, f, p->now_us, true);
+	if (p->report)
+		report_flow_end(p, f, why);
 	if (p->emit_flows)
 		output_flow_record(p, f, why);
 	if (why != FLOW_END_ACTIVE)
@@ -22,6 +48,8 @@ static void on_alert(void *ctx, const struct alert *a)
 	struct pipeline *p = ctx;
 	static char buf[ALERT_JSON_MAX];
 	size_t n = alert_json(a, p->cfg.sensor_name, EGRESSD_VERSION_STR, buf, sizeof(buf));
+	if (p->report)
+		report_alert(p->report, a);
 	output_alert(p->out, buf, n, a->rule_id, a->severity, a->id);
 }
 
@@ -230,6 +258,13 @@ bool pipeline_reload(struct pipeline *p, const struct config *cfg, char *err, si
 	return true;
 }
 
+bool pipeline_want_report(struct pipeline *p)
+{
+	if (!p->report)
+		p->report = report_create(&p->cfg.home_net);
+	return p->report != NULL;
+}
+
 void pipeline_health(struct pipeline *p, struct health_event *h)
 {
 	static char buf[4096];
@@ -319,6 +354,8 @@ void pipeline_destroy(struct pipeline *p)
 		p->emit_flows = emit;
 	}
 	flow_table_destroy(p->flows);
+	report_destroy(p->report);
+	p->report = NULL;
 	detect_destroy(p->detect);
 	p->detect = NULL;
 	rules_free(&p->rules);
