@@ -112,11 +112,21 @@ static void put_count(FILE *f, uint64_t v)
 	fputs(b, f);
 }
 
-static void put_bytes(FILE *f, uint64_t v)
+static void put_bytes_plain(FILE *f, uint64_t v)
 {
 	char b[40];
 	alert_fmt_bytes(v, b, sizeof(b));
 	fputs(b, f);
+}
+
+/* A size in HTML text: human, with the exact count to hover over (and to read back). */
+static void put_bytes(FILE *f, uint64_t v)
+{
+	char b[40], c[40];
+	alert_fmt_bytes(v, b, sizeof(b));
+	count_text(v, c, sizeof(c));
+	fprintf(f, "<span data-v=\"%llu\" title=\"%s bytes\">%s</span>", (unsigned long long)v,
+		c, b);
 }
 
 enum tfmt { T_DATETIME, T_DATETIME_UTC, T_TIME, T_HM, T_DAY_HM };
@@ -186,9 +196,16 @@ static const char CSS[] =
 	".note{color:var(--mut);font-size:13px}"
 	"footer{color:var(--mut);font-size:12px;padding-bottom:30px}";
 
-static void card(FILE *f, const char *label, const char *value, bool alert)
+static void card(FILE *f, const char *id, const char *label, uint64_t v, bool bytes,
+		 bool alert)
 {
-	fprintf(f, "<div class=\"card%s\"><b>", alert ? " alert" : "");
+	char value[40];
+	if (bytes)
+		alert_fmt_bytes(v, value, sizeof(value));
+	else
+		count_text(v, value, sizeof(value));
+	fprintf(f, "<div class=\"card%s\" id=\"card-%s\" data-v=\"%llu\"><b>",
+		alert ? " alert" : "", id, (unsigned long long)v);
 	h(f, value);
 	fputs("</b><span>", f);
 	h(f, label);
@@ -197,24 +214,17 @@ static void card(FILE *f, const char *label, const char *value, bool alert)
 
 static void overview(FILE *f, const struct report *r, const struct report_input *in)
 {
-	char v[64];
 	fputs("<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">\n", f);
-	count_text(in->packets, v, sizeof(v));
-	card(f, "packets", v, false);
-	alert_fmt_bytes(in->wire_bytes, v, sizeof(v));
-	card(f, "bytes on the wire", v, false);
-	count_text(r->flows, v, sizeof(v));
-	card(f, "flows", v, false);
-	count_text(r->egress_flows, v, sizeof(v));
-	card(f, "egress flows", v, false);
-	alert_fmt_bytes(r->egress_bytes, v, sizeof(v));
-	card(f, "egress bytes", v, false);
-	count_text(r->dst.n, v, sizeof(v));
-	card(f, r->dst.evicted ? "destinations (itemised)" : "destinations", v, false);
-	count_text(r->new_dsts, v, sizeof(v));
-	card(f, "new destinations", v, false);
-	count_text(r->alerts, v, sizeof(v));
-	card(f, "alerts", v, r->alerts > 0);
+	card(f, "packets", "packets", in->packets, false, false);
+	card(f, "wire-bytes", "bytes on the wire", in->wire_bytes, true, false);
+	card(f, "flows", "flows", r->flows, false, false);
+	card(f, "egress-flows", "egress flows", r->egress_flows, false, false);
+	card(f, "egress-bytes", "egress bytes", r->egress_bytes, true, false);
+	card(f, "ingress-bytes", "ingress bytes (their replies)", r->ingress_bytes, true, false);
+	card(f, "destinations", r->dst.evicted ? "destinations (itemised)" : "destinations",
+	     r->dst.n, false, false);
+	card(f, "new-destinations", "new destinations", r->new_dsts, false, false);
+	card(f, "alerts", "alerts", r->alerts, false, r->alerts > 0);
 	fputs("</div>\n", f);
 	if (r->flows) {
 		fputs("<p class=\"note\">Traffic from ", f);
@@ -312,9 +322,16 @@ static void timeline(FILE *f, struct report *r)
 	for (int t = 0; t < r->ntech; t++)
 		lane_of[t] = r->tech_alerts[t] ? nlanes++ : -1;
 	int W = ML + PW + MR, H = MT + PH + 28 + nlanes * LANE + (nlanes ? 10 : 0);
+	uint64_t total = 0;
+	for (uint32_t b = 0; b < nb; b++) {
+		total += other.bin[b];
+		for (int k = 0; k < nl; k++)
+			total += line[k]->bin[b];
+	}
 	fprintf(f, "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		   "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"egress bytes "
-		   "per second over time\">\n", W, H, W, H);
+		   "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" data-bytes=\"%llu\" "
+		   "data-bin-seconds=\"%g\" aria-label=\"egress bytes per second over time\">\n",
+		W, H, W, H, (unsigned long long)total, wsec);
 	/* y grid and labels */
 	for (double y = 0; y <= ytop * 1.0001; y += ystep) {
 		double py = MT + PH - y / ytop * PH;
@@ -350,15 +367,15 @@ static void timeline(FILE *f, struct report *r)
 	double base[REPORT_BINS] = { 0 };
 	for (int k = 0; k <= nl; k++) {
 		const struct rseries *s = k < nl ? line[k] : &other;
-		bool any = false;
-		for (uint32_t b = 0; b < nb && !any; b++)
-			any = s->bin[b] != 0;
-		if (!any)
+		uint64_t sum = 0;
+		for (uint32_t b = 0; b < nb; b++)
+			sum += s->bin[b];
+		if (!sum)
 			continue;
-		fprintf(f, "<path class=\"series\" data-series=\"%d\" fill=\"%s\" "
-			   "fill-opacity=\"0.85\" stroke=\"%s\" stroke-width=\"0.5\" d=\"",
-			k < nl ? k : -1, k < nl ? colour[k] : OTHER_COLOUR, k < nl ? colour[k] :
-			OTHER_COLOUR);
+		fprintf(f, "<path class=\"series\" data-series=\"%d\" data-bytes=\"%llu\" "
+			   "fill=\"%s\" fill-opacity=\"0.85\" stroke=\"%s\" stroke-width=\"0.5\" "
+			   "d=\"", k < nl ? k : -1, (unsigned long long)sum,
+			k < nl ? colour[k] : OTHER_COLOUR, k < nl ? colour[k] : OTHER_COLOUR);
 		double top[REPORT_BINS];
 		for (uint32_t b = 0; b < nb; b++)
 			top[b] = base[b] + (double)s->bin[b] / wsec;
@@ -376,7 +393,7 @@ static void timeline(FILE *f, struct report *r)
 		if (k < nl) {
 			put_addr(f, who[k]->k.family, who[k]->k.addr);
 			fputs(": ", f);
-			put_bytes(f, who[k]->bytes_out);
+			put_bytes_plain(f, who[k]->bytes_out);
 		} else {
 			fputs("other sources", f);
 		}
@@ -490,8 +507,10 @@ static void techniques(FILE *f, const struct report *r)
 	}
 	if (r->updates) {
 		put_count(f, r->updates);
-		fputs(" updates of alerts (more bytes in the same situation) are folded into "
-		      "the alerts they update.", f);
+		fputs(r->updates == 1 ? " update of an alert (more bytes in the same situation) "
+					"is folded into the alert it updates." :
+					" updates of alerts (more bytes in the same situation) are "
+					"folded into the alerts they update.", f);
 	}
 	fputs("</p></section>\n", f);
 }

@@ -565,22 +565,49 @@ void report_alert(struct report *r, const struct alert *a)
 	r->tech_alerts[t]++;
 	r->tech_bytes[t] += a->bytes_out;
 
+	/* the alert may come before its flow ends: the entries are made here if need be */
 	struct rkey k;
-	addr_key(&k, a->family, a->src);
-	struct rsrc *s = rtab_find(&r->src, &k);
-	if (s)
-		s->alerts++;
-	addr_key(&k, a->family, a->dst);
-	struct rdst *d = rtab_find(&r->dst, &k);
-	if (d)
-		d->alerts++;
+	bool made, ev;
+	uint32_t ix;
+	if (netset_contains(r->home, a->family, a->src)) {
+		struct rsrc gone;
+		addr_key(&k, a->family, a->src);
+		struct rsrc *s = rtab_get(&r->src, &k, &made, &gone, &ev, &ix);
+		if (ev) {
+			r->src_bytes_dropped += gone.bytes_out;
+			if (gone.tracked >= 0)
+				untrack(r, gone.tracked);
+		}
+		if (s && made)
+			s->tracked = -1;
+		if (s)
+			s->alerts++;
+	}
+	if (!netset_contains(r->home, a->family, a->dst)) {
+		struct rdst dgone;
+		addr_key(&k, a->family, a->dst);
+		struct rdst *d = rtab_get(&r->dst, &k, &made, &dgone, &ev, &ix);
+		if (ev) {
+			r->dst_bytes_dropped += dgone.bytes_out;
+			if (dgone.is_new) {
+				r->new_dsts--;
+				r->new_dst_bytes -= dgone.bytes_out;
+			}
+		}
+		if (d && made) {
+			memcpy(d->first_src, a->src, 16);
+			d->port = a->dst_port;
+		}
+		if (d)
+			d->alerts++;
+	}
 
 	struct rgroup_key gk;
 	memset(&gk, 0, sizeof(gk));
 	snprintf(gk.rule_id, sizeof(gk.rule_id), "%s", a->rule_id);
 	gk.family = a->family;
 	memcpy(gk.src, a->src, a->family == 4 ? 4 : 16);
-	bool created, ev;
+	bool created;
 	uint32_t gi = UINT32_MAX;
 	struct rgroup *g = NULL;
 	if (r->groups.n < r->groups.max || rtab_find(&r->groups, &gk))
