@@ -77,8 +77,9 @@ void pipeline_tick(struct pipeline *p, uint64_t now_us);
  * problems in err. Table sizes and outputs keep their values until a restart. */
 bool pipeline_reload(struct pipeline *p, const struct config *cfg, char *err, size_t errlen);
 
-/* Keep the picture for the summary and --report from now on. false when out of memory. */
-bool pipeline_want_report(struct pipeline *p);
+/* Keep the picture for the summary and --report (timeline: with the timeline the HTML
+ * page draws) from now on. false when out of memory. */
+bool pipeline_want_report(struct pipeline *p, bool timeline);
 
 /* Write a health event (its id is filled in) to the outputs. */
 void pipeline_health(struct pipeline *p, struct health_event *h);

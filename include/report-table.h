@@ -20,7 +20,7 @@ struct rtab {
 	unsigned char *e; /* entries, esz bytes each */
 	size_t esz, klen, woff;
 	uint32_t n, cap, max;
-	uint32_t *idx; /* entry index + 1; 0 empty */
+	uint64_t *idx; /* hash << 32 | entry index + 1; 0 empty */
 	uint32_t mask;
 	struct khash_key hk;
 	uint64_t rng;
@@ -94,7 +94,9 @@ struct report {
 	uint64_t first_us, last_us;
 	uint64_t src_bytes_dropped, dst_bytes_dropped; /* in evicted entries */
 	uint64_t new_dst_bytes, new_dsts; /* new_dsts: destinations found new */
-	/* timeline */
+	/* timeline (only for the HTML page) */
+	bool timeline;
+	int min_slot; /* the tracked source that sent least, or -1: to be found */
 	bool t_init;
 	uint64_t t0_us, w_us;
 	uint32_t bins_used; /* highest bin with anything + 1 */
@@ -116,9 +118,10 @@ struct report {
 	uint32_t ndetails;
 };
 
-/* The entries ordered by weight, heaviest first (ties by key): an array of entry
- * indices, *n of them (malloc'd; NULL when empty or out of memory). */
-uint32_t *rtab_sorted(const struct rtab *t, uint32_t *n);
+/* The k heaviest entries that keep() accepts (NULL: all), heaviest first (ties by key):
+ * an array of entry indices, *n of them (malloc'd; NULL when none or out of memory). */
+uint32_t *rtab_top(const struct rtab *t, uint32_t k, bool (*keep)(const void *entry),
+		   uint32_t *n);
 static inline void *rtab_at(const struct rtab *t, uint32_t i)
 {
 	return t->e + (size_t)i * t->esz;

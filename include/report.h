@@ -46,6 +46,8 @@ struct report_flow {
 	uint64_t bytes[2]; /* IP bytes sent by the initiator, the responder */
 	const char *name;  /* the responder's name (SNI, Host, DNS answer) or NULL */
 	size_t name_len;
+	int internal;	      /* 0/1: which of addr is in home_net (egress); -1 neither or
+			       * both; -2 not known (report_flow looks) */
 	bool new_destination; /* detection found the responder's address new */
 	bool record_only;     /* an active-timeout record: the flow goes on (not counted again) */
 };
@@ -65,9 +67,9 @@ struct report_input {
 
 struct report;
 
-/* home is borrowed (and may be replaced by report_set_home on a reload). NULL when out
- * of memory. */
-struct report *report_create(const struct netset *home);
+/* home is borrowed (and may be replaced by report_set_home on a reload). timeline: keep
+ * the timeline (the HTML page has one, the summary not). NULL when out of memory. */
+struct report *report_create(const struct netset *home, bool timeline);
 void report_destroy(struct report *r);
 void report_set_home(struct report *r, const struct netset *home);
 

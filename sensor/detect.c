@@ -975,6 +975,12 @@ bool detect_flow_new_destination(struct flow *f)
 	return df->enriched && (df->newbits & NEW_SITE(GRAIN_DEST));
 }
 
+int detect_flow_egress_side(struct flow *f)
+{
+	const struct detect_flow *df = dflow(f);
+	return df->egress == 1 ? df->out_side : df->egress == 2 ? -1 : -2;
+}
+
 void detect_flow_restart(struct detect *d, struct flow *f, uint64_t now_us)
 {
 	struct detect_flow *df = dflow(f);

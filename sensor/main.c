@@ -560,7 +560,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "egressd: warning: %s\n", err);
 	bool summary = !cap && verbosity && !no_summary;
 	bool baseline_loaded = detect_stats(p.detect)->baseline_entries > 0;
-	if ((report_path || summary) && !pipeline_want_report(&p)) {
+	if ((report_path || summary) && !pipeline_want_report(&p, report_path != NULL)) {
 		fprintf(stderr, "egressd: out of memory for the report\n");
 		pipeline_destroy(&p);
 		output_close(out);

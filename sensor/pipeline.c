@@ -12,6 +12,7 @@ static void report_flow_end(struct pipeline *p, struct flow *f, enum flow_end wh
 	bool icmp = k->proto == 1 || k->proto == 58;
 	size_t nlen = 0;
 	const char *name = names_get(p->names, l7_destination_name(flow_ext(f)), &nlen);
+	int side = detect_flow_egress_side(f); /* canonical side of the internal host */
 	struct report_flow rf = {
 		.first_us = f->first_us,
 		.last_us = f->last_us,
@@ -23,8 +24,11 @@ static void report_flow_end(struct pipeline *p, struct flow *f, enum flow_end wh
 		.name = name,
 		.name_len = name ? nlen : 0,
 		.new_destination = detect_flow_new_destination(f),
+		.internal = -2,
 		.record_only = why == FLOW_END_ACTIVE,
 	};
+	if (side != -2)
+		rf.internal = side < 0 ? -1 : side == o ? 0 : 1;
 	report_flow(p->report, &rf);
 }
 
@@ -258,10 +262,10 @@ bool pipeline_reload(struct pipeline *p, const struct config *cfg, char *err, si
 	return true;
 }
 
-bool pipeline_want_report(struct pipeline *p)
+bool pipeline_want_report(struct pipeline *p, bool timeline)
 {
 	if (!p->report)
-		p->report = report_create(&p->cfg.home_net);
+		p->report = report_create(&p->cfg.home_net, timeline);
 	return p->report != NULL;
 }
 

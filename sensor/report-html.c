@@ -285,7 +285,7 @@ static void timeline(FILE *f, struct report *r)
 	const struct rsrc *who[LINES];
 	int nl = 0;
 	uint32_t ns;
-	uint32_t *order = rtab_sorted(&r->src, &ns);
+	uint32_t *order = rtab_top(&r->src, REPORT_TRACKED, NULL, &ns);
 	bool in_line[REPORT_TRACKED] = { false };
 	for (uint32_t i = 0; i < ns && nl < LINES; i++) {
 		const struct rsrc *s = rtab_at(&r->src, order[i]);
@@ -518,7 +518,8 @@ static void techniques(FILE *f, const struct report *r)
 static void destinations(FILE *f, const struct report *r, const struct enrich *e)
 {
 	uint32_t n;
-	uint32_t *v = rtab_sorted(&r->dst, &n);
+	uint32_t *v = rtab_top(&r->dst, TOP_DESTINATIONS, NULL, &n);
+	uint32_t all = r->dst.n;
 	fputs("<section id=\"destinations\"><h2>Top destinations by egress bytes</h2>\n", f);
 	if (!n) {
 		fputs("<p class=\"note\">No egress destinations.</p></section>\n", f);
@@ -568,9 +569,9 @@ static void destinations(FILE *f, const struct report *r, const struct enrich *e
 		fprintf(f, "</td><td class=\"n\">%u</td></tr>\n", d->alerts);
 	}
 	fputs("</tbody></table>\n", f);
-	if (n > TOP_DESTINATIONS || r->dst.evicted) {
+	if (all > TOP_DESTINATIONS || r->dst.evicted) {
 		fputs("<p class=\"note\">", f);
-		put_count(f, n);
+		put_count(f, all);
 		fputs(" destinations itemised", f);
 		if (r->dst.evicted) {
 			fputs("; ", f);
@@ -588,7 +589,8 @@ static void destinations(FILE *f, const struct report *r, const struct enrich *e
 static void sources(FILE *f, const struct report *r)
 {
 	uint32_t n;
-	uint32_t *v = rtab_sorted(&r->src, &n);
+	uint32_t *v = rtab_top(&r->src, TOP_SOURCES, NULL, &n);
+	uint32_t all = r->src.n;
 	fputs("<section id=\"sources\"><h2>Top egress sources</h2>\n", f);
 	if (!n) {
 		fputs("<p class=\"note\">No egress sources.</p></section>\n", f);
@@ -613,9 +615,9 @@ static void sources(FILE *f, const struct report *r)
 		fprintf(f, "</td><td class=\"n\">%u</td></tr>\n", s->alerts);
 	}
 	fputs("</tbody></table>\n", f);
-	if (n > TOP_SOURCES || r->src.evicted) {
+	if (all > TOP_SOURCES || r->src.evicted) {
 		fputs("<p class=\"note\">", f);
-		put_count(f, n);
+		put_count(f, all);
 		fputs(" sources itemised", f);
 		if (r->src.evicted) {
 			fputs("; ", f);
@@ -752,7 +754,7 @@ static void alerts(FILE *f, const struct report *r)
 		return;
 	}
 	uint32_t n;
-	uint32_t *v = rtab_sorted(&r->groups, &n);
+	uint32_t *v = rtab_top(&r->groups, REPORT_MAX_GROUPS, NULL, &n);
 	/* the kept alerts of each group, in time order */
 	/* gfirst[g] / next[i]: index + 1 of the group's next kept alert, in time order */
 	uint32_t *gfirst = calloc(r->groups.n ? r->groups.n : 1, sizeof(uint32_t));

@@ -10,6 +10,8 @@
 
 /* ---- bounded keyed table ---------------------------------------------------------- */
 
+/* Index slots hold (hash << 32) | (entry index + 1); 0 is empty. The hash is kept so
+ * that growing and unlinking never hash a key again. */
 static bool rtab_init(struct rtab *t, size_t esz, size_t klen, size_t woff, uint32_t max)
 {
 	memset(t, 0, sizeof(*t));
@@ -18,8 +20,8 @@ static bool rtab_init(struct rtab *t, size_t esz, size_t klen, size_t woff, uint
 	t->woff = woff;
 	t->max = max;
 	t->cap = max < 256 ? max : 256;
-	t->e = calloc(t->cap, esz);
-	t->idx = calloc((size_t)t->cap * 2, sizeof(uint32_t));
+	t->e = malloc((size_t)t->cap * esz);
+	t->idx = calloc((size_t)t->cap * 2, sizeof(uint64_t));
 	t->mask = t->cap * 2 - 1;
 	khash_key_random(&t->hk);
 	t->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)t;
@@ -41,23 +43,24 @@ static uint64_t rtab_weight(const struct rtab *t, uint32_t i)
 	return w;
 }
 
-static uint32_t rtab_home(const struct rtab *t, const void *key)
+static uint32_t rtab_hash(const struct rtab *t, const void *key)
 {
-	return (uint32_t)khash(&t->hk, key, t->klen) & t->mask;
+	return (uint32_t)khash(&t->hk, key, t->klen);
 }
 
-/* The index slot holding entry i's reference, or of key (for an absent key: the empty
- * slot where it would go). */
-static uint32_t rtab_slot(const struct rtab *t, const void *key, bool *found)
+/* The index slot of key (hash h), or for an absent key the empty slot where it would
+ * go. */
+static uint32_t rtab_slot(const struct rtab *t, const void *key, uint32_t h, bool *found)
 {
-	uint32_t s = rtab_home(t, key);
+	uint32_t s = h & t->mask;
 	for (;;) {
-		uint32_t v = t->idx[s];
+		uint64_t v = t->idx[s];
 		if (!v) {
 			*found = false;
 			return s;
 		}
-		if (memcmp(rtab_at(t, v - 1), key, t->klen) == 0) {
+		if ((uint32_t)(v >> 32) == h &&
+		    memcmp(rtab_at(t, (uint32_t)v - 1), key, t->klen) == 0) {
 			*found = true;
 			return s;
 		}
@@ -72,19 +75,23 @@ static bool rtab_grow(struct rtab *t)
 	if (!e)
 		return false;
 	t->e = e;
-	memset(e + (size_t)t->cap * t->esz, 0, (size_t)(ncap - t->cap) * t->esz);
-	uint32_t *idx = calloc((size_t)ncap * 2, sizeof(uint32_t));
+	uint64_t *idx = calloc((size_t)ncap * 2, sizeof(uint64_t));
 	if (!idx)
 		return false;
+	uint32_t nmask = ncap * 2 - 1;
+	for (uint32_t s = 0; s <= t->mask; s++) {
+		uint64_t v = t->idx[s];
+		if (!v)
+			continue;
+		uint32_t j = (uint32_t)(v >> 32) & nmask;
+		while (idx[j])
+			j = (j + 1) & nmask;
+		idx[j] = v;
+	}
 	free(t->idx);
 	t->idx = idx;
 	t->cap = ncap;
-	t->mask = ncap * 2 - 1;
-	for (uint32_t i = 0; i < t->n; i++) {
-		bool f;
-		uint32_t s = rtab_slot(t, rtab_at(t, i), &f);
-		t->idx[s] = i + 1;
-	}
+	t->mask = nmask;
 	return true;
 }
 
@@ -96,10 +103,10 @@ static void rtab_unlink(struct rtab *t, uint32_t s)
 	t->idx[s] = 0;
 	for (;;) {
 		j = (j + 1) & t->mask;
-		uint32_t v = t->idx[j];
+		uint64_t v = t->idx[j];
 		if (!v)
 			return;
-		uint32_t h = rtab_home(t, rtab_at(t, v - 1));
+		uint32_t h = (uint32_t)(v >> 32) & t->mask;
 		/* move v to s when its home is not cyclically within (s, j] */
 		bool stay = s <= j ? (h > s && h <= j) : (h > s || h <= j);
 		if (!stay) {
@@ -117,26 +124,27 @@ static void *rtab_get(struct rtab *t, const void *key, bool *created, void *evic
 		      bool *was_evicted, uint32_t *index)
 {
 	bool found;
-	uint32_t s = rtab_slot(t, key, &found);
+	uint32_t h = rtab_hash(t, key);
+	uint32_t s = rtab_slot(t, key, h, &found);
 
 	*created = false;
 	if (was_evicted)
 		*was_evicted = false;
 	if (found) {
-		*index = t->idx[s] - 1;
+		*index = (uint32_t)t->idx[s] - 1;
 		return rtab_at(t, *index);
 	}
 	uint32_t i;
 	if (t->n == t->cap && t->cap < t->max) {
 		if (!rtab_grow(t))
 			return NULL;
-		s = rtab_slot(t, key, &found);
+		s = rtab_slot(t, key, h, &found);
 	}
 	if (t->n < t->cap) {
 		i = t->n++;
 	} else {
 		/* full: the lightest of 8 sampled entries makes room */
-		uint32_t best = UINT32_MAX;
+		uint32_t best = 0;
 		uint64_t bw = UINT64_MAX;
 		for (int k = 0; k < 8; k++) {
 			t->rng ^= t->rng << 13;
@@ -151,18 +159,19 @@ static void *rtab_get(struct rtab *t, const void *key, bool *created, void *evic
 		}
 		i = best;
 		bool f2;
-		uint32_t os = rtab_slot(t, rtab_at(t, i), &f2);
+		const void *old = rtab_at(t, i);
+		uint32_t os = rtab_slot(t, old, rtab_hash(t, old), &f2);
 		if (evicted)
-			memcpy(evicted, rtab_at(t, i), t->esz);
+			memcpy(evicted, old, t->esz);
 		if (was_evicted)
 			*was_evicted = true;
 		rtab_unlink(t, os);
 		t->evicted++;
-		s = rtab_slot(t, key, &found);
+		s = rtab_slot(t, key, h, &found);
 	}
 	memset(rtab_at(t, i), 0, t->esz);
 	memcpy(rtab_at(t, i), key, t->klen);
-	t->idx[s] = i + 1;
+	t->idx[s] = (uint64_t)h << 32 | (i + 1);
 	*created = true;
 	*index = i;
 	return rtab_at(t, i);
@@ -171,45 +180,78 @@ static void *rtab_get(struct rtab *t, const void *key, bool *created, void *evic
 static void *rtab_find(const struct rtab *t, const void *key)
 {
 	bool found;
-	uint32_t s = rtab_slot(t, key, &found);
-	return found ? rtab_at(t, t->idx[s] - 1) : NULL;
+	uint32_t s = rtab_slot(t, key, rtab_hash(t, key), &found);
+	return found ? rtab_at(t, (uint32_t)t->idx[s] - 1) : NULL;
+}
+
+/* x before y: heavier first, then by key (a stable order for equal weights) */
+static int rtab_cmp(const struct rtab *t, uint32_t x, uint32_t y)
+{
+	uint64_t wx = rtab_weight(t, x), wy = rtab_weight(t, y);
+	if (wx != wy)
+		return wx > wy ? -1 : 1;
+	return memcmp(rtab_at(t, x), rtab_at(t, y), t->klen);
 }
 
 static const struct rtab *sort_tab;
 
 static int by_weight(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	uint64_t wx = rtab_weight(sort_tab, x), wy = rtab_weight(sort_tab, y);
-	if (wx != wy)
-		return wx > wy ? -1 : 1;
-	return memcmp(rtab_at(sort_tab, x), rtab_at(sort_tab, y), sort_tab->klen);
+	return rtab_cmp(sort_tab, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
-uint32_t *rtab_sorted(const struct rtab *t, uint32_t *n)
+uint32_t *rtab_top(const struct rtab *t, uint32_t k, bool (*keep)(const void *entry),
+		   uint32_t *n)
 {
 	*n = 0;
-	if (!t->n)
+	if (!t->n || !k)
 		return NULL;
-	uint32_t *v = malloc((size_t)t->n * sizeof(*v));
+	if (k > t->n)
+		k = t->n;
+	uint32_t *v = malloc((size_t)k * sizeof(*v));
 	if (!v)
 		return NULL;
-	for (uint32_t i = 0; i < t->n; i++)
-		v[i] = i;
-	sort_tab = t;
-	qsort(v, t->n, sizeof(*v), by_weight);
-	*n = t->n;
+	if (k > 64 && !keep) {
+		/* many of them: sort them all (the insertion below is for a few) */
+		uint32_t *all = realloc(v, (size_t)t->n * sizeof(*v));
+		if (!all) {
+			free(v);
+			return NULL;
+		}
+		for (uint32_t i = 0; i < t->n; i++)
+			all[i] = i;
+		sort_tab = t;
+		qsort(all, t->n, sizeof(*all), by_weight);
+		*n = k;
+		return all;
+	}
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (keep && !keep(rtab_at(t, i)))
+			continue;
+		if (m == k && rtab_cmp(t, i, v[m - 1]) >= 0)
+			continue; /* not among the k first: the common case, one comparison */
+		uint32_t j = m < k ? m++ : m - 1;
+		while (j > 0 && rtab_cmp(t, i, v[j - 1]) < 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = i;
+	}
+	*n = m;
 	return v;
 }
 
 /* ---- the report ------------------------------------------------------------------- */
 
-struct report *report_create(const struct netset *home)
+struct report *report_create(const struct netset *home, bool timeline)
 {
 	struct report *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
 	r->home = home;
+	r->timeline = timeline;
+	r->min_slot = -1;
 	bool ok = rtab_init(&r->src, sizeof(struct rsrc), sizeof(struct rkey),
 			    offsetof(struct rsrc, bytes_out), REPORT_MAX_ENTRIES);
 	ok = rtab_init(&r->dst, sizeof(struct rdst), sizeof(struct rkey),
@@ -345,6 +387,7 @@ static void timeline_add(struct report *r, struct rseries *s, uint64_t lo, uint6
 
 static void untrack(struct report *r, int slot)
 {
+	r->min_slot = -1;
 	for (uint32_t i = 0; i < REPORT_BINS; i++)
 		r->other.bin[i] += r->tracked[slot]->bin[i];
 	free(r->tracked[slot]);
@@ -357,25 +400,34 @@ static void untrack(struct report *r, int slot)
 static void maybe_track(struct report *r, struct rsrc *src, uint32_t si)
 {
 	int slot = -1;
-	if (src->tracked >= 0)
+	if (src->tracked >= 0) {
+		if (src->tracked == r->min_slot)
+			r->min_slot = -1; /* it grew: the smallest is to be found again */
 		return;
+	}
 	if (r->ntracked < REPORT_TRACKED) {
 		for (slot = 0; r->tracked[slot]; slot++)
 			;
 	} else {
-		uint64_t minb = UINT64_MAX;
-		for (int i = 0; i < REPORT_TRACKED; i++) {
-			struct rsrc *t = rtab_at(&r->src, r->tracked_src[i]);
-			if (t->bytes_out < minb) {
-				minb = t->bytes_out;
-				slot = i;
+		if (r->min_slot < 0) {
+			/* tracked sources only grow: the smallest stays so until it grows */
+			uint64_t minb = UINT64_MAX;
+			for (int i = 0; i < REPORT_TRACKED; i++) {
+				struct rsrc *t = rtab_at(&r->src, r->tracked_src[i]);
+				if (t->bytes_out < minb) {
+					minb = t->bytes_out;
+					r->min_slot = i;
+				}
 			}
 		}
-		if (src->bytes_out <= minb)
+		slot = r->min_slot;
+		struct rsrc *smallest = rtab_at(&r->src, r->tracked_src[slot]);
+		if (src->bytes_out <= smallest->bytes_out)
 			return;
-		((struct rsrc *)rtab_at(&r->src, r->tracked_src[slot]))->tracked = -1;
+		smallest->tracked = -1;
 		untrack(r, slot);
 	}
+	r->min_slot = -1;
 	r->tracked[slot] = calloc(1, sizeof(struct rseries));
 	if (!r->tracked[slot])
 		return;
@@ -403,18 +455,22 @@ void report_flow(struct report *r, const struct report_flow *f)
 	if (f->last_us > r->last_us)
 		r->last_us = f->last_us;
 
-	bool in0 = netset_contains(r->home, f->family, f->addr[0]);
-	bool in1 = netset_contains(r->home, f->family, f->addr[1]);
-	if (in0 == in1) {
+	int in = f->internal;
+	if (in == -2) {
+		bool in0 = netset_contains(r->home, f->family, f->addr[0]);
+		bool in1 = netset_contains(r->home, f->family, f->addr[1]);
+		in = in0 == in1 ? -1 : in0 ? 0 : 1;
+	}
+	if (in < 0) {
 		if (!f->record_only) {
-			if (in0)
+			if (netset_contains(r->home, f->family, f->addr[0]))
 				r->internal_flows++;
 			else
 				r->external_flows++;
 		}
 		return;
 	}
-	int in = in0 ? 0 : 1, out = in ^ 1;
+	int out = in ^ 1;
 	uint64_t eg = f->bytes[in], ig = f->bytes[out];
 	if (!f->record_only) {
 		r->egress_flows++;
@@ -448,11 +504,13 @@ void report_flow(struct report *r, const struct report_flow *f)
 		if (f->new_destination)
 			s->new_flows++;
 	}
-	maybe_track(r, s, si);
-
-	uint64_t lo = f->first_us, hi = f->last_us < lo ? lo : f->last_us;
-	timeline_fit(r, lo, hi);
-	timeline_add(r, s->tracked >= 0 ? r->tracked[s->tracked] : &r->other, lo, hi, eg);
+	if (r->timeline && eg) {
+		maybe_track(r, s, si);
+		uint64_t lo = f->first_us, hi = f->last_us < lo ? lo : f->last_us;
+		timeline_fit(r, lo, hi);
+		timeline_add(r, s->tracked >= 0 ? r->tracked[s->tracked] : &r->other, lo, hi,
+			     eg);
+	}
 
 	struct rkey dk;
 	memset(&dk, 0, sizeof(dk));
@@ -486,7 +544,9 @@ void report_flow(struct report *r, const struct report_flow *f)
 	d->bytes_in += ig;
 	if (!f->record_only)
 		d->flows++;
-	uint64_t hb = mix64(khash(&r->src.hk, &k, sizeof(k)));
+	uint64_t w[2];
+	memcpy(w, k.addr, sizeof(w));
+	uint64_t hb = mix64(w[0] ^ mix64(w[1] ^ k.family));
 	d->src_bits[(hb >> 6) & 3] |= 1ull << (hb & 63);
 	if (f->new_destination && !d->is_new) {
 		d->is_new = true;
@@ -725,6 +785,11 @@ static void safe_text(const char *s, char *out, size_t n)
 	out[o] = '\0';
 }
 
+static bool dst_is_new(const void *e)
+{
+	return ((const struct rdst *)e)->is_new;
+}
+
 void report_print_summary(struct report *r, const struct report_input *in,
 			  const struct enrich *enrich, FILE *f)
 {
@@ -777,7 +842,7 @@ void report_print_summary(struct report *r, const struct report_input *in,
 	}
 
 	uint32_t n;
-	uint32_t *v = rtab_sorted(&r->src, &n);
+	uint32_t *v = rtab_top(&r->src, 5, NULL, &n);
 	if (n) {
 		fprintf(f, "  top egress sources:\n");
 		for (uint32_t i = 0; i < n && i < 5; i++) {
@@ -792,13 +857,10 @@ void report_print_summary(struct report *r, const struct report_input *in,
 	}
 	free(v);
 
-	v = rtab_sorted(&r->dst, &n);
-	uint32_t shown = 0;
-	for (uint32_t i = 0; i < n && shown < 5; i++) {
+	v = rtab_top(&r->dst, 5, dst_is_new, &n);
+	for (uint32_t i = 0; i < n; i++) {
 		const struct rdst *dd = rtab_at(&r->dst, v[i]);
-		if (!dd->is_new)
-			continue;
-		if (!shown++)
+		if (!i)
 			fprintf(f, "  new destinations by egress bytes:\n");
 		char ip[INET6_ADDRSTRLEN], name[4 * REPORT_NAME_MAX + 1], from[INET6_ADDRSTRLEN];
 		report_addr_text(dd->k.family, dd->k.addr, ip, sizeof(ip));
