@@ -52,6 +52,7 @@ import os
 import subprocess
 import pwd
 import random
+import re
 import shutil
 import signal
 import tempfile
@@ -256,6 +257,26 @@ def test_sigterm_right_after_replay_loses_nothing(ns, tmp_path):
          f", kernel_dropped {st['capture.kernel_dropped']}: packets the kernel had taken "
          f"were neither processed nor counted as dropped")
     assert final_words(e.alerts()) == final_words(offline)
+
+
+def test_report_at_exit(ns, tmp_path):
+    """--report on a live capture: written at SIGTERM, with the alerts of the run."""
+    steps, rule = SCENARIOS["paste"]
+    tmp = str(tmp_path)
+    pcap, _ = N.generate(tmp, "paste", steps)
+    path = os.path.join(tmp, "live-report.html")
+    e = start(ns, tmp_path, ["--report", path])
+    r = e.replay(pcap, *RATE)
+    ok, st = e.settle(r.successful)
+    assert ok
+    assert not os.path.exists(path)  # not before the end
+    stop(e)
+    first = [a for a in e.alerts() if "update_of" not in a["egressd"]]
+    assert any(a["rule"]["id"] == rule for a in first)
+    text = open(path, encoding="utf-8").read()
+    assert "live capture on " in text
+    n = int(re.search(r'id="card-alerts" data-v="(\d+)"', text).group(1))
+    assert n == len(first)
 
 
 def test_flows_end_on_the_wall_clock(ns, tmp_path, basic_pcap):
