@@ -203,3 +203,20 @@ def test_installed_binary_finds_its_rules(src, tmp_path):
 
     make(src, "uninstall", f"PREFIX={prefix}")
     assert files_under(prefix) == {}
+
+
+def test_man_page_covers_every_option():
+    """Every option `egressd --help` lists, and the offline-analysis options, are in
+    docs/egressd.8 (the source, with groff's \\- read as - and font changes as spaces)."""
+    p = fc.run(["--help"])
+    assert p.returncode == 0
+    opts = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])\b", p.stdout))
+    assert {"-r", "-i", "-o", "--flows", "--stats"} <= opts
+    opts |= {"--report", "--no-progress", "--no-summary"}
+    page = open(os.path.join(fc.ROOT, "docs", "egressd.8")).read().replace("\\-", "-")
+    page = re.sub(r"\\f[BIRP]", " ", page)
+    missing = sorted(o for o in opts
+                     if not re.search(r"(?<![\w-])" + re.escape(o) + r"(?![\w-])", page))
+    assert missing == []
+    for section in ("SYNOPSIS", "OPTIONS", "EXIT STATUS", "SIGNALS", "FILES", "SEE ALSO"):
+        assert f".SH {section}" in page, section
