@@ -104,7 +104,11 @@ def test_install_destdir_layout_and_uninstall(src, tmp_path):
     assert "ExecStart=/usr/bin/egressd -C /etc/egressd/sensor.yaml\n" in unit
     assert not re.search(r"@[A-Z_]+@", unit)
     assert "ExecReload=/bin/kill -HUP $MAINPID" in unit
-    assert "Restart=on-failure" in unit
+    for line in ("Restart=on-failure", "DynamicUser=yes", "NoNewPrivileges=yes",
+                 "AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN",
+                 "CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN", "ProtectSystem=strict",
+                 "StateDirectory=egressd", "LogsDirectory=egressd"):
+        assert "\n" + line + "\n" in unit, line
 
     man = open(os.path.join(dest, "usr/share/man/man8/egressd.8")).read()
     assert "/usr/share/egressd/rules" in man and "/usr/local" not in man
