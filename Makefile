@@ -8,6 +8,8 @@
 #   make fuzz-build the libFuzzer targets (clang-14), build/fuzz/TARGET
 #   make fuzz       each fuzz target for FUZZ_SECONDS (default 60) on its corpus
 #   make fuzz-replay  every fuzz corpus file and kept crasher once through its target
+#   make install    [PREFIX=/usr/local] [DESTDIR=]: binary, rules, man page, unit, docs
+#   make uninstall  the same variables: removes what install installed
 
 PKGS      := libpcap yaml-0.1 libmaxminddb hiredis libpsl libcrypto libcap-ng
 CC        ?= cc
@@ -68,6 +70,16 @@ build/version: FORCE
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
 FORCE:
 .PHONY: FORCE
+
+# The objects that compile in the data directory (-DEGRESSD_DATADIR: where the installed
+# binary finds its rule packs and lists) are rebuilt when it changes, so that `make` then
+# `make install PREFIX=/usr` installs a binary that looks in /usr/share/egressd:
+# build/datadir holds the last one built, rewritten only when it differs.
+DATADIR_USERS := $(patsubst sensor/%.c,%,$(shell grep -l EGRESSD_DATADIR $(SRC) 2>/dev/null))
+$(DATADIR_USERS:%=build/obj/%.o) $(DATADIR_USERS:%=build/asan/obj/%.o) $(DATADIR_USERS:%=build/fuzz/obj/%.o): build/datadir
+build/datadir: FORCE
+	@mkdir -p build
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
 
 build/obj/%.o: sensor/%.c | build/obj
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c -o $@ $<
@@ -187,23 +199,44 @@ MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/egressd
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-# The installed binary finds its rule packs and lists under $(DATADIR) (compiled in).
+# make install [PREFIX=/usr/local] [DESTDIR=] installs:
+#   $(BINDIR)/egressd                      the binary (rebuilt if DATADIR changed)
+#   $(DATADIR)/rules/*.yaml, rules/lists/  the rule packs and category lists, where the
+#                                          binary looks for them (DATADIR is compiled in)
+#   $(MANDIR)/man8/egressd.8               the man page, with the installed paths
+#   $(DOCDIR)/                             sensor.yaml.example, README.md, rules.md
+#   $(UNITDIR)/egressd.service             the systemd unit, ExecStart=$(BINDIR)/egressd
+# Nothing is written to /etc: copy sensor.yaml.example to /etc/egressd/sensor.yaml.
+# make uninstall (same PREFIX and DESTDIR) removes exactly these files, then the
+# directories egressd owns if they are empty.
+RULE_FILES := $(notdir $(wildcard rules/*.yaml))
+LIST_FILES := $(notdir $(wildcard rules/lists/*.txt))
+DOC_FILES  := sensor.yaml.example README.md rules.md
+MAN_PATHS  := -e 's|/usr/local/share/egressd|$(DATADIR)|g' \
+              -e 's|/usr/local/share/doc/egressd|$(DOCDIR)|g' \
+              -e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
+              -e 's|/usr/local/bin|$(BINDIR)|g'
+
 install: build/egressd
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/lists $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(DOCDIR)
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/lists \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 build/egressd $(DESTDIR)$(BINDIR)/egressd
-	install -m 0644 rules/*.yaml $(DESTDIR)$(DATADIR)/rules/
-	install -m 0644 rules/lists/*.txt $(DESTDIR)$(DATADIR)/rules/lists/
-	install -m 0644 docs/egressd.8 $(DESTDIR)$(MANDIR)/man8/egressd.8
+	install -m 0644 $(RULE_FILES:%=rules/%) $(DESTDIR)$(DATADIR)/rules/
+	install -m 0644 $(LIST_FILES:%=rules/lists/%) $(DESTDIR)$(DATADIR)/rules/lists/
+	sed $(MAN_PATHS) docs/egressd.8 > build/egressd.8
+	install -m 0644 build/egressd.8 $(DESTDIR)$(MANDIR)/man8/egressd.8
 	install -m 0644 sensor.yaml.example README.md docs/rules.md $(DESTDIR)$(DOCDIR)/
-	install -d $(DESTDIR)$(UNITDIR)
-	sed 's|@BINDIR@|$(BINDIR)|g' tools/egressd.service.in > $(DESTDIR)$(UNITDIR)/egressd.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/egressd.service
+	sed 's|@BINDIR@|$(BINDIR)|g' tools/egressd.service.in > build/egressd.service
+	install -m 0644 build/egressd.service $(DESTDIR)$(UNITDIR)/egressd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/egressd $(DESTDIR)$(MANDIR)/man8/egressd.8 \
-		$(DESTDIR)$(UNITDIR)/egressd.service
-	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(UNITDIR)/egressd.service \
+		$(RULE_FILES:%=$(DESTDIR)$(DATADIR)/rules/%) \
+		$(LIST_FILES:%=$(DESTDIR)$(DATADIR)/rules/lists/%) \
+		$(DOC_FILES:%=$(DESTDIR)$(DOCDIR)/%)
+	rmdir $(DESTDIR)$(DATADIR)/rules/lists $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build
