@@ -87,8 +87,9 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok, 64 usage, 65 a capture was damaged (what came before was\n"
 		"processed), 66 input cannot be opened, 69 Redis (the only output, no spool)\n"
-		"does not answer, 70 internal error, 71 -Z failed, 74 output error (alerts\n"
-		"lost), 78 configuration error. SIGHUP reloads, SIGUSR1 prints counters.\n"
+		"does not answer, 70 internal error, 71 -Z failed, 73 the --report file\n"
+		"cannot be created, 74 output error (alerts lost, or the report not written),\n"
+		"78 configuration error. SIGHUP reloads, SIGUSR1 prints counters.\n"
 		"See egressd(8) and README.md.\n");
 
 }
