@@ -130,6 +130,9 @@ static inline void *rtab_at(const struct rtab *t, uint32_t i)
 /* Text of an address (inet_ntop's form). */
 void report_addr_text(int family, const uint8_t *addr, char *out, size_t outsz);
 
+/* A count with thousands separators: "1,234,567". */
+void report_count_text(uint64_t v, char *out, size_t n);
+
 /* Estimated distinct sources of a destination. */
 uint64_t report_dst_sources(const struct rdst *d);
 

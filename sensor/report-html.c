@@ -92,23 +92,10 @@ static void h(FILE *f, const char *s)
 	hn(f, s, strlen(s));
 }
 
-static void count_text(uint64_t v, char *out, size_t n)
-{
-	char tmp[32];
-	int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
-	size_t o = 0;
-	for (int i = 0; i < len && o + 2 < n; i++) {
-		if (i && (len - i) % 3 == 0)
-			out[o++] = ',';
-		out[o++] = tmp[i];
-	}
-	out[o] = '\0';
-}
-
 static void put_count(FILE *f, uint64_t v)
 {
 	char b[40];
-	count_text(v, b, sizeof(b));
+	report_count_text(v, b, sizeof(b));
 	fputs(b, f);
 }
 
@@ -124,7 +111,7 @@ static void put_bytes(FILE *f, uint64_t v)
 {
 	char b[40], c[40];
 	alert_fmt_bytes(v, b, sizeof(b));
-	count_text(v, c, sizeof(c));
+	report_count_text(v, c, sizeof(c));
 	fprintf(f, "<span data-v=\"%llu\" title=\"%s bytes\">%s</span>", (unsigned long long)v,
 		c, b);
 }
@@ -203,7 +190,7 @@ static void card(FILE *f, const char *id, const char *label, uint64_t v, bool by
 	if (bytes)
 		alert_fmt_bytes(v, value, sizeof(value));
 	else
-		count_text(v, value, sizeof(value));
+		report_count_text(v, value, sizeof(value));
 	fprintf(f, "<div class=\"card%s\" id=\"card-%s\" data-v=\"%llu\"><b>",
 		alert ? " alert" : "", id, (unsigned long long)v);
 	h(f, value);

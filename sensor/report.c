@@ -743,7 +743,7 @@ static void fmt_time(uint64_t us, char *out, size_t n, bool date)
 	strftime(out, n, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
 }
 
-static void fmt_count(uint64_t v, char *out, size_t n)
+void report_count_text(uint64_t v, char *out, size_t n)
 {
 	char tmp[32];
 	int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
@@ -795,7 +795,7 @@ void report_print_summary(struct report *r, const struct report_input *in,
 {
 	char a[64], b[64], c[64], d[64], e[64];
 
-	fmt_count(in->packets, a, sizeof(a));
+	report_count_text(in->packets, a, sizeof(a));
 	alert_fmt_bytes(in->wire_bytes, b, sizeof(b));
 	fprintf(f, "egressd summary\n");
 	if (in->nfiles)
@@ -810,16 +810,16 @@ void report_print_summary(struct report *r, const struct report_input *in,
 		fmt_span(r->last_us - r->first_us, e, sizeof(e));
 		fprintf(f, "  time:         %s to %s UTC (%s)\n", c, d, e);
 	}
-	fmt_count(r->flows, a, sizeof(a));
-	fmt_count(r->egress_flows, b, sizeof(b));
-	fmt_count(r->internal_flows, c, sizeof(c));
-	fmt_count(r->external_flows, d, sizeof(d));
+	report_count_text(r->flows, a, sizeof(a));
+	report_count_text(r->egress_flows, b, sizeof(b));
+	report_count_text(r->internal_flows, c, sizeof(c));
+	report_count_text(r->external_flows, d, sizeof(d));
 	fprintf(f, "  flows:        %s (%s egress, %s internal, %s external)\n", a, b, c, d);
 	alert_fmt_bytes(r->egress_bytes, a, sizeof(a));
 	alert_fmt_bytes(r->ingress_bytes, b, sizeof(b));
 	uint64_t ndst = r->dst.n;
-	fmt_count(ndst, c, sizeof(c));
-	fmt_count(r->new_dsts, d, sizeof(d));
+	report_count_text(ndst, c, sizeof(c));
+	report_count_text(r->new_dsts, d, sizeof(d));
 	fprintf(f, "  egress:       %s out, %s in, %s%s destination%s (%s new%s)\n", a, b,
 		r->dst.evicted ? "over " : "", c, ndst == 1 ? "" : "s", d,
 		in->baseline_loaded ? "" : ", no baseline loaded");
@@ -827,15 +827,15 @@ void report_print_summary(struct report *r, const struct report_input *in,
 		fprintf(f, "  alerts:       none%s\n",
 			in->rate_limited ? " (some held back by the rate limits)" : "");
 	} else {
-		fmt_count(r->alerts, a, sizeof(a));
+		report_count_text(r->alerts, a, sizeof(a));
 		fprintf(f, "  alerts:       %s (", a);
 		for (int i = 0; i < r->ntech; i++) {
-			fmt_count(r->tech_alerts[i], b, sizeof(b));
+			report_count_text(r->tech_alerts[i], b, sizeof(b));
 			fprintf(f, "%s%s %s", i ? ", " : "", r->tech[i], b);
 		}
 		fprintf(f, ")");
 		if (in->rate_limited) {
-			fmt_count(in->rate_limited, b, sizeof(b));
+			report_count_text(in->rate_limited, b, sizeof(b));
 			fprintf(f, ", %s held back by the rate limits", b);
 		}
 		fprintf(f, "\n");
@@ -850,7 +850,7 @@ void report_print_summary(struct report *r, const struct report_input *in,
 			char ip[INET6_ADDRSTRLEN];
 			report_addr_text(s->k.family, s->k.addr, ip, sizeof(ip));
 			alert_fmt_bytes(s->bytes_out, a, sizeof(a));
-			fmt_count(s->flows, b, sizeof(b));
+			report_count_text(s->flows, b, sizeof(b));
 			fprintf(f, "    %-39s %10s out  %s flow%s, %u alert%s\n", ip, a, b,
 				s->flows == 1 ? "" : "s", s->alerts, s->alerts == 1 ? "" : "s");
 		}
