@@ -37,7 +37,8 @@ enum l7_app {
 	L7_APP__COUNT
 };
 
-/* The flow's extension area (flow_ext()). */
+/* The first part of the flow's extension (flow_ext()), all zeros until the flow is
+ * first inspected. */
 struct l7_flow {
 	uint8_t app;	  /* enum l7_app */
 	uint8_t done;	  /* nothing more to learn */
@@ -69,6 +70,7 @@ struct l7_config {
 	uint32_t buffer_size; /* bytes each; QUIC needs sizeof(struct l7_quic_crypto) */
 	l7_dns_query_fn on_dns_query; /* may be NULL */
 	void *ctx;
+	struct flow_table *flows; /* the table whose flows' extensions hold the state */
 };
 
 struct l7_stats {

@@ -27,6 +27,7 @@ struct ftp_expect {
 
 struct l7 {
 	struct l7_config cfg;
+	const struct flow_ext_pool *ext;
 	struct names *names;
 	struct dns_cache *dns;
 	struct anomaly_counts *anom;
@@ -65,6 +66,7 @@ struct l7 *l7_create(const struct l7_config *cfg, struct names *names, struct dn
 	if (!l)
 		return NULL;
 	l->cfg = *cfg;
+	l->ext = flow_table_ext_pool(cfg->flows);
 	/* buffers hold structs (QUIC): keep each one aligned */
 	l->cfg.buffer_size = (cfg->buffer_size + 63u) & ~63u;
 	l->names = names;
@@ -143,7 +145,9 @@ static const size_t name_slots[] = {
 
 void l7_flow_end(struct l7 *l, struct flow *f)
 {
-	unsigned char *s = flow_ext(f);
+	if (!f->ext) /* never inspected: holds nothing */
+		return;
+	unsigned char *s = flow_ext_take(l->cfg.flows, f);
 
 	for (size_t i = 0; i < sizeof(name_slots) / sizeof(name_slots[0]); i++) {
 		uint32_t *id = (uint32_t *)(void *)(s + name_slots[i]);
@@ -152,7 +156,7 @@ void l7_flow_end(struct l7 *l, struct flow *f)
 			*id = 0;
 		}
 	}
-	buf_release(l, flow_ext(f));
+	buf_release(l, (struct l7_flow *)(void *)s);
 }
 
 /* ---- FTP data connections (RFC 959 PORT/PASV, RFC 2428 EPRT/EPSV) ---- */
@@ -183,7 +187,7 @@ static void expect_add(struct l7 *l, uint64_t parent, int family, const uint8_t 
 	l->nexpect++;
 }
 
-static void expect_match(struct l7 *l, struct flow *f, struct l7_flow *s, uint64_t now_us)
+static void expect_match(struct l7 *l, struct flow *f, uint64_t now_us)
 {
 	const struct flow_key *k = &f->key;
 	int o = f->init, r = flow_resp(f);
@@ -201,6 +205,7 @@ static void expect_match(struct l7 *l, struct flow *f, struct l7_flow *s, uint64
 		if (e->family != k->family || e->port != k->port[r] ||
 		    memcmp(e->resp, k->addr[r], 16) != 0 || memcmp(e->init, k->addr[o], 16) != 0)
 			continue;
+		struct l7_flow *s = flow_ext_take(l->cfg.flows, f);
 		s->app = L7_APP_FTP_DATA;
 		s->parent_id = e->parent_id;
 		s->done = 1;
@@ -497,11 +502,14 @@ static enum l7_app classify(const struct flow *f, const struct pkt_layer *pl, bo
 }
 
 /* A payload-carrying packet of a flow still being inspected. Out of line, as is
- * flow_created(): most packets need neither. */
-__attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f, struct l7_flow *s,
+ * flow_created(): most packets need neither. The flow's L7 state is taken here, at its
+ * first payload: flows that carry none (SYN floods, scans) never have one. */
+__attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f,
 					      const struct pkt_layer *pl, bool from_init,
 					      uint64_t now_us)
 {
+	struct l7_flow *s = flow_ext_take(l->cfg.flows, f);
+
 	if (s->app != L7_APP_FTP && ++s->inspected > L7_MAX_INSPECT) {
 		buf_release(l, s);
 		s->done = 1;
@@ -550,29 +558,31 @@ __attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f, stru
 /* The first packet of a new flow: the name its responder's address resolved from, an
  * announced FTP data connection, then the packet itself. */
 __attribute__((noinline)) static void flow_created(struct l7 *l, struct flow *f,
-						   struct l7_flow *s, const struct pkt_layer *pl,
-						   bool from_init, uint64_t now_us)
+						   const struct pkt_layer *pl, bool from_init,
+						   uint64_t now_us)
 {
 	uint32_t name = dns_cache_get(l->dns, f->key.family, f->key.addr[flow_resp(f)], now_us);
 	if (name) {
+		struct l7_flow *s = flow_ext_take(l->cfg.flows, f);
 		names_ref(l->names, name);
 		s->dns_name = name;
 	}
 	if (l->nexpect)
-		expect_match(l, f, s, now_us);
+		expect_match(l, f, now_us);
+	const struct l7_flow *s = flow_ext(l->ext, f);
 	if (!s->done && pl->payload_cap)
-		inspect(l, f, s, pl, from_init, now_us);
+		inspect(l, f, pl, from_init, now_us);
 }
 
 void l7_packet(struct l7 *l, struct flow *f, const struct pkt_layer *pl, int side,
 	       bool created, uint64_t now_us)
 {
-	struct l7_flow *s = flow_ext(f);
+	const struct l7_flow *s = flow_ext(l->ext, f);
 
 	/* only calls in tail position here: a packet with nothing to inspect (most of
 	 * them) returns without a stack frame being set up */
 	if (created)
-		flow_created(l, f, s, pl, side == f->init, now_us);
+		flow_created(l, f, pl, side == f->init, now_us);
 	else if (!s->done && pl->payload_cap)
-		inspect(l, f, s, pl, side == f->init, now_us);
+		inspect(l, f, pl, side == f->init, now_us);
 }

@@ -96,7 +96,7 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 	char buf[8192], tbuf[24], cid[COMMUNITY_ID_STRLEN];
 	struct json j;
 	const struct flow_key *k = &f->key;
-	const struct l7_flow *s = flow_ext(f);
+	const struct l7_flow *s = flow_ext(flow_table_ext_pool(p->flows), f);
 	int o = f->init, r = flow_resp(f);
 	bool icmp = k->proto == 1 || k->proto == 58;
 	bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132;
