@@ -82,8 +82,9 @@ struct flow {
  * have none: it is mapped read-only, so a stage that writes without flow_ext_take
  * faults at once instead of changing what every other flow reads. */
 struct flow_ext_pool {
-	const unsigned char *base; /* entry n at base + n * stride */
+	unsigned char *base; /* entry n at base + n * stride */
 	size_t stride;
+	struct flow_table *ft;
 };
 
 struct flow_table_config {
@@ -149,9 +150,17 @@ static inline const void *flow_ext(const struct flow_ext_pool *p, const struct f
 	return p->base + (size_t)f->ext * p->stride;
 }
 
+/* flow_ext_take's slow path: a flow's first extension. */
+void *flow_ext_new(struct flow_table *ft, struct flow *f);
+
 /* A flow's extension, for writing: taken (zeroed) now if it has none. Never fails: the
  * pool has an entry for every flow the table can hold. */
-void *flow_ext_take(struct flow_table *ft, struct flow *f);
+static inline void *flow_ext_take(const struct flow_ext_pool *p, struct flow *f)
+{
+	if (!f->ext)
+		return flow_ext_new(p->ft, f);
+	return p->base + (size_t)f->ext * p->stride;
+}
 
 /* Side (0/1) of the responder. */
 static inline int flow_resp(const struct flow *f)

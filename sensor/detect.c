@@ -343,13 +343,15 @@ static const struct detect_flow *dflow(const struct detect *d, const struct flow
 
 static struct detect_flow *dflow_take(struct detect *d, struct flow *f)
 {
-	return (struct detect_flow *)(void *)((unsigned char *)flow_ext_take(d->cfg.flows, f) +
+	return (struct detect_flow *)(void *)((unsigned char *)flow_ext_take(d->ext, f) +
 					      sizeof(struct l7_flow));
 }
 
-static const struct l7_flow *l7_of(const struct detect *d, const struct flow *f)
+/* The L7 state of the same flow: just before its detection state. */
+static const struct l7_flow *l7_of(const struct detect_flow *df)
 {
-	return flow_ext(d->ext, f);
+	return (const struct l7_flow *)(const void *)((const unsigned char *)df -
+						      sizeof(struct l7_flow));
 }
 
 /* The flow's direction, decided at its first packet, is kept in the flow's stage byte
@@ -478,7 +480,7 @@ struct flow_texts {
 static void grain_text(const struct detect *d, const struct flow *f,
 		       const struct detect_flow *df, enum grain g, struct flow_texts *t)
 {
-	const struct l7_flow *s = l7_of(d, f);
+	const struct l7_flow *s = l7_of(df);
 	size_t len = 0;
 	const char *p = NULL;
 
@@ -534,7 +536,7 @@ static uint64_t flow_text_hash(const struct detect *d, const struct flow *f,
 static void enrich_flow(struct detect *d, struct flow *f, struct detect_flow *df,
 			struct flow_texts *t, uint64_t now_us)
 {
-	const struct l7_flow *s = l7_of(d, f);
+	const struct l7_flow *s = l7_of(df);
 	int in_side = out_of(f) ^ 1;
 	size_t len = 0;
 	const char *name = name_of(d, l7_destination_name(s), &len);
@@ -607,7 +609,7 @@ static void flow_match_init(const struct flow *f, struct flow_match *m)
 static bool rule_matches(const struct detect *d, const struct rule *r, const struct flow *f,
 			 const struct detect_flow *df, struct flow_match *m)
 {
-	const struct l7_flow *s = l7_of(d, f);
+	const struct l7_flow *s = l7_of(df);
 
 	if (egress_of(f) != 1 && !r->any_direction)
 		return false;
@@ -779,7 +781,7 @@ static void fire_volume(struct detect *d, const struct rule *r, struct flow *f,
 			uint64_t sk, uint64_t now_us)
 {
 	static struct alert a; /* large: not on the stack */
-	const struct l7_flow *s = l7_of(d, f);
+	const struct l7_flow *s = l7_of(df);
 	int o = out_of(f), i = o ^ 1;
 	size_t len = 0;
 

@@ -106,6 +106,7 @@ static bool ext_pool_create(struct flow_table *ft, size_t ext_size)
 		return false;
 	ft->ext.base = ft->ext_map + ft->ext_zero_len - stride;
 	ft->ext.stride = stride;
+	ft->ext.ft = ft;
 	return true;
 }
 
@@ -114,21 +115,20 @@ const struct flow_ext_pool *flow_table_ext_pool(const struct flow_table *ft)
 	return &ft->ext;
 }
 
-void *flow_ext_take(struct flow_table *ft, struct flow *f)
+/* flow_ext_take for a flow without one */
+void *flow_ext_new(struct flow_table *ft, struct flow *f)
 {
-	unsigned char *base = ft->ext_map + ft->ext_zero_len - ft->ext.stride;
-	if (!f->ext) {
-		uint32_t n;
-		if (ft->ext_free) {
-			n = ft->ext_free;
-			memcpy(&ft->ext_free, base + (size_t)n * ft->ext.stride, sizeof(n));
-		} else {
-			n = ++ft->ext_used; /* one per live flow at most: <= max_flows */
-		}
-		memset(base + (size_t)n * ft->ext.stride, 0, ft->ext.stride);
-		f->ext = n;
+	unsigned char *base = ft->ext.base;
+	uint32_t n;
+	if (ft->ext_free) {
+		n = ft->ext_free;
+		memcpy(&ft->ext_free, base + (size_t)n * ft->ext.stride, sizeof(n));
+	} else {
+		n = ++ft->ext_used; /* one per live flow at most: <= max_flows */
 	}
-	return base + (size_t)f->ext * ft->ext.stride;
+	memset(base + (size_t)n * ft->ext.stride, 0, ft->ext.stride);
+	f->ext = n;
+	return base + (size_t)n * ft->ext.stride;
 }
 
 /* The flow ended: its extension goes back to the pool. */
@@ -136,8 +136,7 @@ static void ext_release(struct flow_table *ft, struct flow *f)
 {
 	if (!f->ext)
 		return;
-	unsigned char *base = ft->ext_map + ft->ext_zero_len - ft->ext.stride;
-	unsigned char *e = base + (size_t)f->ext * ft->ext.stride;
+	unsigned char *e = ft->ext.base + (size_t)f->ext * ft->ext.stride;
 	memcpy(e, &ft->ext_free, sizeof(ft->ext_free));
 	ft->ext_free = f->ext;
 	f->ext = 0;

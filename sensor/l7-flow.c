@@ -52,9 +52,9 @@ const char *l7_app_name(enum l7_app a)
 
 uint32_t l7_destination_name(const struct l7_flow *s)
 {
-	if (s->sni)
+	if ((s->app == L7_APP_TLS || s->app == L7_APP_QUIC) && s->sni)
 		return s->sni;
-	if (s->http_host)
+	if (s->app == L7_APP_HTTP && s->http_host)
 		return s->http_host;
 	return s->dns_name;
 }
@@ -133,30 +133,39 @@ static void buf_release(struct l7 *l, struct l7_flow *s)
 	s->buf_len = 0;
 }
 
-/* The name ids a flow holds. */
-static const size_t name_slots[] = {
-	offsetof(struct l7_flow, sni),	      offsetof(struct l7_flow, alpn),
-	offsetof(struct l7_flow, http_method), offsetof(struct l7_flow, http_host),
-	offsetof(struct l7_flow, dns_qname),   offsetof(struct l7_flow, dns_name),
-	offsetof(struct l7_flow, ssh_client),  offsetof(struct l7_flow, ssh_server),
-	offsetof(struct l7_flow, smtp_helo),   offsetof(struct l7_flow, smtp_from),
-	offsetof(struct l7_flow, ftp_user),
+/* How many of the shared name words (sni/alpn, http_method/http_host, ...) an
+ * application's flows hold names in. */
+static const uint8_t app_names_held[L7_APP__COUNT] = {
+	[L7_APP_TLS] = 2, [L7_APP_HTTP] = 2, [L7_APP_DNS] = 1, [L7_APP_SSH] = 2,
+	[L7_APP_FTP] = 1, [L7_APP_SMTP] = 2, [L7_APP_QUIC] = 2,
 };
+
+_Static_assert(offsetof(struct l7_flow, alpn) == offsetof(struct l7_flow, sni) + 4 &&
+		       offsetof(struct l7_flow, http_method) == offsetof(struct l7_flow, sni) &&
+		       offsetof(struct l7_flow, http_host) == offsetof(struct l7_flow, alpn) &&
+		       offsetof(struct l7_flow, dns_qname) == offsetof(struct l7_flow, sni) &&
+		       offsetof(struct l7_flow, ssh_client) == offsetof(struct l7_flow, sni) &&
+		       offsetof(struct l7_flow, ssh_server) == offsetof(struct l7_flow, alpn) &&
+		       offsetof(struct l7_flow, smtp_helo) == offsetof(struct l7_flow, sni) &&
+		       offsetof(struct l7_flow, smtp_from) == offsetof(struct l7_flow, alpn) &&
+		       offsetof(struct l7_flow, ftp_user) == offsetof(struct l7_flow, sni),
+	       "l7_flow: each application's names in the same two words");
 
 void l7_flow_end(struct l7 *l, struct flow *f)
 {
 	if (!f->ext) /* never inspected: holds nothing */
 		return;
-	unsigned char *s = flow_ext_take(l->cfg.flows, f);
+	struct l7_flow *s = flow_ext_take(l->ext, f);
+	uint32_t *held[3] = { &s->dns_name, &s->sni, &s->alpn };
+	int n = 1 + (s->app < L7_APP__COUNT ? app_names_held[s->app] : 0);
 
-	for (size_t i = 0; i < sizeof(name_slots) / sizeof(name_slots[0]); i++) {
-		uint32_t *id = (uint32_t *)(void *)(s + name_slots[i]);
-		if (*id) { /* most flows learn no name: no call for those */
-			names_unref(l->names, *id);
-			*id = 0;
+	for (int i = 0; i < n; i++) {
+		if (*held[i]) { /* most flows learn no name: no call for those */
+			names_unref(l->names, *held[i]);
+			*held[i] = 0;
 		}
 	}
-	buf_release(l, (struct l7_flow *)(void *)s);
+	buf_release(l, s);
 }
 
 /* ---- FTP data connections (RFC 959 PORT/PASV, RFC 2428 EPRT/EPSV) ---- */
@@ -205,7 +214,7 @@ static void expect_match(struct l7 *l, struct flow *f, uint64_t now_us)
 		if (e->family != k->family || e->port != k->port[r] ||
 		    memcmp(e->resp, k->addr[r], 16) != 0 || memcmp(e->init, k->addr[o], 16) != 0)
 			continue;
-		struct l7_flow *s = flow_ext_take(l->cfg.flows, f);
+		struct l7_flow *s = flow_ext_take(l->ext, f);
 		s->app = L7_APP_FTP_DATA;
 		s->parent_id = e->parent_id;
 		s->done = 1;
@@ -508,7 +517,7 @@ __attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f,
 					      const struct pkt_layer *pl, bool from_init,
 					      uint64_t now_us)
 {
-	struct l7_flow *s = flow_ext_take(l->cfg.flows, f);
+	struct l7_flow *s = flow_ext_take(l->ext, f);
 
 	if (s->app != L7_APP_FTP && ++s->inspected > L7_MAX_INSPECT) {
 		buf_release(l, s);
@@ -563,7 +572,7 @@ __attribute__((noinline)) static void flow_created(struct l7 *l, struct flow *f,
 {
 	uint32_t name = dns_cache_get(l->dns, f->key.family, f->key.addr[flow_resp(f)], now_us);
 	if (name) {
-		struct l7_flow *s = flow_ext_take(l->cfg.flows, f);
+		struct l7_flow *s = flow_ext_take(l->ext, f);
 		names_ref(l->names, name);
 		s->dns_name = name;
 	}

@@ -974,7 +974,7 @@ static void test_churn(void **state)
 			bool created;
 			struct flow *f = flow_table_update(ft, &l, base, &side, &created);
 			assert_true(created);
-			memcpy(flow_ext_take(ft, f), &next, sizeof(next));
+			memcpy(flow_ext_take(flow_table_ext_pool(ft), f), &next, sizeof(next));
 			ch.live[next] = true;
 			ch.nlive++;
 			assert_int_equal(st->active, ch.nlive);
@@ -1076,10 +1076,10 @@ static void test_ext_lazy(void **state)
 	assert_true(created);
 	assert_int_equal(f->ext, 0);
 	assert_memory_equal(flow_ext(pool, f), zero, sizeof(zero));
-	uint64_t *e = flow_ext_take(ft, f);
+	uint64_t *e = flow_ext_take(flow_table_ext_pool(ft), f);
 	assert_int_not_equal(f->ext, 0);
 	assert_ptr_equal(flow_ext(pool, f), e);
-	assert_ptr_equal(flow_ext_take(ft, f), e);
+	assert_ptr_equal(flow_ext_take(flow_table_ext_pool(ft), f), e);
 	assert_memory_equal(e, zero, sizeof(zero));
 	e[0] = 5;
 	e[2] = 7;
@@ -1092,7 +1092,7 @@ static void test_ext_lazy(void **state)
 		assert_true(created);
 		assert_memory_equal(flow_ext(pool, g), zero, sizeof(zero));
 		if (i & 1) {
-			uint64_t *x = flow_ext_take(ft, g);
+			uint64_t *x = flow_ext_take(pool, g);
 			assert_memory_equal(x, zero, sizeof(zero));
 			x[0] = 1;
 			x[1] = x[2] = ~0ull;
