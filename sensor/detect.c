@@ -334,6 +334,9 @@ static void suppress_hold(struct detect *d, uint64_t key, uint64_t now_us)
 		}
 }
 
+_Static_assert(sizeof(struct detect_flow) == 64, "detect_flow: one cache line");
+_Static_assert(ENRICH_CAT__COUNT <= 16, "detect_flow.category: 4 bits");
+
 /* The flow's detection state, for reading (all zeros until taken) and for writing. */
 static const struct detect_flow *dflow(const struct detect *d, const struct flow *f)
 {
@@ -837,7 +840,7 @@ static void fire_volume(struct detect *d, const struct rule *r, struct flow *f,
 	if (df->category)
 		snprintf(a.category, sizeof(a.category), "%s",
 			 enrich_category_name((enum enrich_category)df->category));
-	memcpy(a.country, df->country, sizeof(a.country));
+	memcpy(a.country, df->country, sizeof(df->country)); /* a.country[2] stays 0 */
 	a.asn = df->asn;
 	alert_id(r, keytext, now_us, a.id);
 
