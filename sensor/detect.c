@@ -58,7 +58,7 @@ struct suppress_slot {
 
 struct detect {
 	struct detect_config cfg;
-	const struct flow_ext_pool *ext;
+	struct flow_ext_pool ext; /* a copy: one load less per packet */
 	char baseline_path[512];
 	const struct ruleset_list *rules;
 	const struct enrich *enrich;
@@ -141,7 +141,7 @@ struct detect *detect_create(const struct detect_config *cfg, const struct rules
 		return NULL;
 	}
 	d->cfg = *cfg;
-	d->ext = flow_table_ext_pool(cfg->flows);
+	d->ext = *flow_table_ext_pool(cfg->flows);
 	if (cfg->baseline_path)
 		snprintf(d->baseline_path, sizeof(d->baseline_path), "%s", cfg->baseline_path);
 	d->cfg.baseline_path = d->baseline_path;
@@ -340,13 +340,13 @@ _Static_assert(ENRICH_CAT__COUNT <= 16, "detect_flow.category: 4 bits");
 /* The flow's detection state, for reading (all zeros until taken) and for writing. */
 static const struct detect_flow *dflow(const struct detect *d, const struct flow *f)
 {
-	const unsigned char *e = flow_ext(d->ext, f);
+	const unsigned char *e = flow_ext(&d->ext, f);
 	return (const struct detect_flow *)(const void *)(e + sizeof(struct l7_flow));
 }
 
 static struct detect_flow *dflow_take(struct detect *d, struct flow *f)
 {
-	return (struct detect_flow *)(void *)((unsigned char *)flow_ext_take(d->ext, f) +
+	return (struct detect_flow *)(void *)((unsigned char *)flow_ext_take(&d->ext, f) +
 					      sizeof(struct l7_flow));
 }
 
@@ -594,13 +594,18 @@ static bool country_in(const char (*list)[3], int n, const char *c)
  * per evaluation (the application's bit on first use). */
 struct flow_match {
 	uint8_t tr;	   /* RULE_TRANSPORT_* */
+	bool egress;
 	uint16_t port;	   /* the far end's; 0 for ICMP */
 	bool app_known;
 	uint32_t app_bit;
+	uint32_t category_bit;
 };
 
-static void flow_match_init(const struct flow *f, struct flow_match *m)
+static void flow_match_init(const struct flow *f, const struct detect_flow *df,
+			    struct flow_match *m)
 {
+	m->egress = egress_of(f) == 1;
+	m->category_bit = 1u << df->category;
 	m->tr = f->key.proto == 6 ? RULE_TRANSPORT_TCP :
 		f->key.proto == 17 ? RULE_TRANSPORT_UDP :
 		(f->key.proto == 1 || f->key.proto == 58) ? RULE_TRANSPORT_ICMP : 0;
@@ -609,12 +614,12 @@ static void flow_match_init(const struct flow *f, struct flow_match *m)
 	m->app_bit = 0;
 }
 
-static bool rule_matches(const struct detect *d, const struct rule *r, const struct flow *f,
+static bool rule_matches(const struct detect *d, const struct rule *r,
 			 const struct detect_flow *df, struct flow_match *m)
 {
 	const struct l7_flow *s = l7_of(df);
 
-	if (egress_of(f) != 1 && !r->any_direction)
+	if (!m->egress && !r->any_direction)
 		return false;
 	if (r->transports && !(r->transports & m->tr))
 		return false;
@@ -626,7 +631,7 @@ static bool rule_matches(const struct detect *d, const struct rule *r, const str
 	}
 	if (r->apps && !(r->apps & m->app_bit))
 		return false;
-	if (r->categories && !(r->categories & (1u << df->category)))
+	if (r->categories && !(r->categories & m->category_bit))
 		return false;
 	if (r->tenant == RULE_TENANT_FOREIGN && df->tenant != 2)
 		return false;
@@ -877,7 +882,7 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 			d->st.allowlisted_flows++;
 		return;
 	}
-	flow_match_init(f, &match);
+	flow_match_init(f, df, &match);
 	int nrules = d->nvol < 0 ? d->rules->n : egress_of(f) == 1 ? d->nvol : d->nvol_any;
 	const uint16_t *idx = egress_of(f) == 1 ? d->vol : d->vol_any;
 	for (int j = 0; j < nrules; j++) {
@@ -887,7 +892,7 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 		uint8_t key[WINDOW_KEY_MAX];
 		size_t kl = 0;
 
-		if (!r->enabled || r->detector != RULE_VOLUME || !rule_matches(d, r, f, df, &match))
+		if (!r->enabled || r->detector != RULE_VOLUME || !rule_matches(d, r, df, &match))
 			continue;
 		if (r->key == RULE_KEY_TENANT && !df->tenant_name)
 			continue;

@@ -27,7 +27,7 @@ struct ftp_expect {
 
 struct l7 {
 	struct l7_config cfg;
-	const struct flow_ext_pool *ext;
+	struct flow_ext_pool ext; /* a copy: one load less per packet */
 	struct names *names;
 	struct dns_cache *dns;
 	struct anomaly_counts *anom;
@@ -66,7 +66,7 @@ struct l7 *l7_create(const struct l7_config *cfg, struct names *names, struct dn
 	if (!l)
 		return NULL;
 	l->cfg = *cfg;
-	l->ext = flow_table_ext_pool(cfg->flows);
+	l->ext = *flow_table_ext_pool(cfg->flows);
 	/* buffers hold structs (QUIC): keep each one aligned */
 	l->cfg.buffer_size = (cfg->buffer_size + 63u) & ~63u;
 	l->names = names;
@@ -155,7 +155,7 @@ void l7_flow_end(struct l7 *l, struct flow *f)
 {
 	if (!f->ext) /* never inspected: holds nothing */
 		return;
-	struct l7_flow *s = flow_ext_take(l->ext, f);
+	struct l7_flow *s = flow_ext_take(&l->ext, f);
 	uint32_t *held[3] = { &s->dns_name, &s->sni, &s->alpn };
 	int n = 1 + (s->app < L7_APP__COUNT ? app_names_held[s->app] : 0);
 
@@ -214,7 +214,7 @@ static void expect_match(struct l7 *l, struct flow *f, uint64_t now_us)
 		if (e->family != k->family || e->port != k->port[r] ||
 		    memcmp(e->resp, k->addr[r], 16) != 0 || memcmp(e->init, k->addr[o], 16) != 0)
 			continue;
-		struct l7_flow *s = flow_ext_take(l->ext, f);
+		struct l7_flow *s = flow_ext_take(&l->ext, f);
 		s->app = L7_APP_FTP_DATA;
 		s->parent_id = e->parent_id;
 		s->done = 1;
@@ -517,7 +517,7 @@ __attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f,
 					      const struct pkt_layer *pl, bool from_init,
 					      uint64_t now_us)
 {
-	struct l7_flow *s = flow_ext_take(l->ext, f);
+	struct l7_flow *s = flow_ext_take(&l->ext, f);
 
 	if (s->app != L7_APP_FTP && ++s->inspected > L7_MAX_INSPECT) {
 		buf_release(l, s);
@@ -572,13 +572,13 @@ __attribute__((noinline)) static void flow_created(struct l7 *l, struct flow *f,
 {
 	uint32_t name = dns_cache_get(l->dns, f->key.family, f->key.addr[flow_resp(f)], now_us);
 	if (name) {
-		struct l7_flow *s = flow_ext_take(l->ext, f);
+		struct l7_flow *s = flow_ext_take(&l->ext, f);
 		names_ref(l->names, name);
 		s->dns_name = name;
 	}
 	if (l->nexpect)
 		expect_match(l, f, now_us);
-	const struct l7_flow *s = flow_ext(l->ext, f);
+	const struct l7_flow *s = flow_ext(&l->ext, f);
 	if (!s->done && pl->payload_cap)
 		inspect(l, f, pl, from_init, now_us);
 }
@@ -586,12 +586,10 @@ __attribute__((noinline)) static void flow_created(struct l7 *l, struct flow *f,
 void l7_packet(struct l7 *l, struct flow *f, const struct pkt_layer *pl, int side,
 	       bool created, uint64_t now_us)
 {
-	const struct l7_flow *s = flow_ext(l->ext, f);
-
 	/* only calls in tail position here: a packet with nothing to inspect (most of
 	 * them) returns without a stack frame being set up */
 	if (created)
 		flow_created(l, f, pl, side == f->init, now_us);
-	else if (!s->done && pl->payload_cap)
+	else if (pl->payload_cap && !((const struct l7_flow *)flow_ext(&l->ext, f))->done)
 		inspect(l, f, pl, side == f->init, now_us);
 }
