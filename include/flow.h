@@ -63,7 +63,8 @@ struct flow_key {
 	uint8_t family;
 };
 
-/* 128 bytes: two cache lines, and all most flows of a flood ever use. */
+/* 128 bytes (two cache lines): all that a flow without an extension costs, with its
+ * index slot. */
 struct flow {
 	struct flow_key key;
 	uint32_t prev, next;	/* recency list of its timeout class */
