@@ -6,7 +6,8 @@
  * the flow. A flow is evaluated when its egress grew by `checkpoint_bytes` since the last
  * evaluation, and when it ends; windows and the baseline run on packet time.
  * The engine keeps per-flow state in the flow's extension area after struct l7_flow
- * (DETECT_FLOW_EXT_SIZE bytes).
+ * (DETECT_FLOW_EXT_SIZE bytes), taken at a flow's first evaluation or checkpoint, and
+ * the flow's direction in its stage byte.
  */
 #ifndef EGRESSD_DETECT_H
 #define EGRESSD_DETECT_H
@@ -36,6 +37,7 @@ struct detect_config {
 	bool learn_only;	     /* fill the baseline, never alert */
 	uint32_t rule_alerts_per_minute;   /* alerts a rule may raise per minute (0: any) */
 	uint32_t source_alerts_per_minute; /* alerts about one internal host (0: any) */
+	struct flow_table *flows; /* the table whose flows' extensions hold the state */
 };
 
 struct detect_stats {
@@ -47,22 +49,20 @@ struct detect_stats {
 	uint64_t baseline_entries, baseline_evictions;
 };
 
-/* Per-flow state, in the flow's extension area after struct l7_flow. */
+/* Per-flow state, in the flow's extension area after struct l7_flow: 64 bytes. */
 struct detect_flow {
 	uint64_t given_out, given_in, given_pkts; /* already added to windows */
-	uint8_t egress;	     /* 0 undecided, 1 egress, 2 not egress */
-	uint8_t out_side;    /* canonical side of the internal host */
-	uint8_t enriched;
-	uint8_t counted;     /* counted as a flow in the windows */
-	uint8_t category;
-	uint8_t tenant;	     /* 0 none, 1 own, 2 foreign */
-	uint8_t allowlisted;
-	uint8_t newbits;     /* DETECT_NEW_*: new for this host / the site, per grain */
-	char country[3];
+	uint64_t first_seen[3]; /* per grain (destination, registered domain, tenant): host */
 	uint32_t asn;
 	uint32_t regdom;     /* interned names, released at flow end */
 	uint32_t tenant_name;
-	uint64_t first_seen[3]; /* per grain (destination, registered domain, tenant): host */
+	char country[2];     /* ISO 3166-1 alpha-2, zeros if unknown */
+	uint8_t category : 4; /* enum enrich_category */
+	uint8_t tenant : 2;  /* 0 none, 1 own, 2 foreign */
+	uint8_t enriched : 1;
+	uint8_t counted : 1; /* counted as a flow in the windows */
+	uint8_t newbits : 6; /* DETECT_NEW_*: new for this host / the site, per grain */
+	uint8_t allowlisted : 1;
 };
 
 #define DETECT_FLOW_EXT_SIZE (sizeof(struct l7_flow) + sizeof(struct detect_flow))

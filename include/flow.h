@@ -4,9 +4,13 @@
  *
  * Ownership: flows live in the table's pool; a struct flow pointer is valid until the
  * next call that can end flows (flow_table_update, flow_table_advance,
- * flow_table_flush). Each flow carries `ext_size` bytes for the stages to its right
- * (L7 state), zeroed at creation; the end callback is their chance to release what
- * they hold. No allocation happens after flow_table_create.
+ * flow_table_flush). A flow may have an extension of `ext_size` bytes for the stages to
+ * its right (L7 and detection state), taken from a pool of its own the first time a
+ * stage writes to it (flow_ext_take): until then the flow reads as all zeros
+ * (flow_ext), so flows that never need one (SYN-only scans and floods, probes) cost
+ * only their struct flow. The end callback is the stages' chance to release what
+ * they hold; the extension goes back to the pool after it. No allocation happens
+ * after flow_table_create.
  */
 #ifndef EGRESSD_FLOW_H
 #define EGRESSD_FLOW_H
@@ -59,18 +63,29 @@ struct flow_key {
 	uint8_t family;
 };
 
+/* 128 bytes (two cache lines): all that a flow without an extension costs, with its
+ * index slot. */
 struct flow {
 	struct flow_key key;
-	uint32_t hash;
-	uint32_t prev, next; /* recency list of its timeout class */
-	uint8_t list;	     /* enum flow_list */
-	uint8_t init;	     /* canonical side (0/1) of the initiator */
-	uint8_t init_rule;   /* enum flow_init_rule */
-	uint8_t tcp_seen;    /* FLOW_TCP_* */
-	uint64_t id;	     /* creation number in this run, from 1 */
+	uint32_t prev, next;	/* recency list of its timeout class */
+	uint32_t ext;		/* extension entry, 0: none taken (see flow_ext) */
+	uint8_t list;		/* enum flow_list */
+	uint8_t init : 1;	/* canonical side (0/1) of the initiator */
+	uint8_t init_rule : 7;	/* enum flow_init_rule */
+	uint8_t tcp_seen;	/* FLOW_TCP_* */
+	uint8_t stage;		/* for the stages to the right, zeroed at creation */
+	uint64_t id;		/* creation number in this run, from 1 */
 	uint64_t first_us, last_us;
 	uint64_t pkts[2], ip_bytes[2], payload_bytes[2]; /* by canonical side */
-	unsigned char ext[];
+};
+
+/* Where the flows' extensions are. Entry 0 is the shared zero state of the flows that
+ * have none: it is mapped read-only, so a stage that writes without flow_ext_take
+ * faults at once instead of changing what every other flow reads. */
+struct flow_ext_pool {
+	unsigned char *base; /* entry n at base + n * stride */
+	size_t stride;
+	struct flow_table *ft;
 };
 
 struct flow_table_config {
@@ -127,9 +142,25 @@ uint32_t flow_table_hash(const struct flow_table *ft, const struct flow_key *k);
 /* Map a layer to its flow key; returns the canonical side of the sender. */
 int flow_key_from_layer(const struct pkt_layer *l, struct flow_key *k);
 
-static inline void *flow_ext(struct flow *f)
+/* The extension pool of a table (valid until flow_table_destroy). */
+const struct flow_ext_pool *flow_table_ext_pool(const struct flow_table *ft);
+
+/* A flow's extension, for reading: all zeros when none was taken. */
+static inline const void *flow_ext(const struct flow_ext_pool *p, const struct flow *f)
 {
-	return f->ext;
+	return p->base + (size_t)f->ext * p->stride;
+}
+
+/* flow_ext_take's slow path: a flow's first extension. */
+void *flow_ext_new(struct flow_table *ft, struct flow *f);
+
+/* A flow's extension, for writing: taken (zeroed) now if it has none. Never fails: the
+ * pool has an entry for every flow the table can hold. */
+static inline void *flow_ext_take(const struct flow_ext_pool *p, struct flow *f)
+{
+	if (!f->ext)
+		return flow_ext_new(p->ft, f);
+	return p->base + (size_t)f->ext * p->stride;
 }
 
 /* Side (0/1) of the responder. */

@@ -37,23 +37,42 @@ enum l7_app {
 	L7_APP__COUNT
 };
 
-/* The flow's extension area (flow_ext()). */
+/* The first part of the flow's extension (flow_ext()), all zeros until the flow is
+ * first inspected. The names a parser learns belong to its application alone, so they
+ * share their storage: read them only for that app (l7_destination_name does). */
 struct l7_flow {
-	uint8_t app;	  /* enum l7_app */
-	uint8_t done;	  /* nothing more to learn */
+	uint8_t app;	   /* enum l7_app, set once */
+	uint8_t done;	   /* nothing more to learn */
 	uint8_t inspected; /* payload packets looked at */
-	uint8_t tls_flags; /* L7_TLS_F_* */
-	uint8_t dns_rcode;
-	uint8_t pad[3];
-	uint16_t dns_qtype;
-	uint16_t dns_answers;
-	uint32_t sni, alpn, http_method, http_host, dns_qname, dns_name, ssh_client,
-		ssh_server, smtp_helo, smtp_from, ftp_user;
+	uint8_t tls_flags; /* L7_TLS_F_* (TLS, QUIC) */
+	uint8_t dns_rcode; /* DNS */
+	uint8_t seq_known;
+	uint8_t pad[2];
+	uint32_t dns_name; /* any app: the name the responder's address resolved from */
 	uint32_t buf;	   /* reassembly buffer index + 1, 0 = none */
 	uint32_t buf_len;
 	uint32_t next_seq; /* next expected initiator TCP sequence number */
-	uint8_t seq_known;
-	uint64_t parent_id; /* FTP data connection: id of its control flow */
+	union {
+		struct {
+			uint32_t sni, alpn; /* TLS, QUIC */
+		};
+		struct {
+			uint32_t http_method, http_host; /* HTTP */
+		};
+		struct {
+			uint32_t dns_qname; /* DNS */
+			uint16_t dns_qtype;
+			uint16_t dns_answers;
+		};
+		struct {
+			uint32_t ssh_client, ssh_server; /* SSH */
+		};
+		struct {
+			uint32_t smtp_helo, smtp_from; /* SMTP */
+		};
+		uint32_t ftp_user;  /* FTP */
+		uint64_t parent_id; /* FTP data connection: id of its control flow */
+	};
 };
 
 #define L7_TLS_F_TLS13 0x01
@@ -69,6 +88,7 @@ struct l7_config {
 	uint32_t buffer_size; /* bytes each; QUIC needs sizeof(struct l7_quic_crypto) */
 	l7_dns_query_fn on_dns_query; /* may be NULL */
 	void *ctx;
+	struct flow_table *flows; /* the table whose flows' extensions hold the state */
 };
 
 struct l7_stats {

@@ -58,6 +58,7 @@ struct suppress_slot {
 
 struct detect {
 	struct detect_config cfg;
+	struct flow_ext_pool ext; /* a copy: one load less per packet */
 	char baseline_path[512];
 	const struct ruleset_list *rules;
 	const struct enrich *enrich;
@@ -140,6 +141,7 @@ struct detect *detect_create(const struct detect_config *cfg, const struct rules
 		return NULL;
 	}
 	d->cfg = *cfg;
+	d->ext = *flow_table_ext_pool(cfg->flows);
 	if (cfg->baseline_path)
 		snprintf(d->baseline_path, sizeof(d->baseline_path), "%s", cfg->baseline_path);
 	d->cfg.baseline_path = d->baseline_path;
@@ -332,10 +334,41 @@ static void suppress_hold(struct detect *d, uint64_t key, uint64_t now_us)
 		}
 }
 
-static struct detect_flow *dflow(struct flow *f)
+_Static_assert(sizeof(struct detect_flow) == 64, "detect_flow: one cache line");
+_Static_assert(ENRICH_CAT__COUNT <= 16, "detect_flow.category: 4 bits");
+
+/* The flow's detection state, for reading (all zeros until taken) and for writing. */
+static const struct detect_flow *dflow(const struct detect *d, const struct flow *f)
 {
-	return (struct detect_flow *)(void *)((unsigned char *)flow_ext(f) +
+	const unsigned char *e = flow_ext(&d->ext, f);
+	return (const struct detect_flow *)(const void *)(e + sizeof(struct l7_flow));
+}
+
+static struct detect_flow *dflow_take(struct detect *d, struct flow *f)
+{
+	return (struct detect_flow *)(void *)((unsigned char *)flow_ext_take(&d->ext, f) +
 					      sizeof(struct l7_flow));
+}
+
+/* The L7 state of the same flow: just before its detection state. */
+static const struct l7_flow *l7_of(const struct detect_flow *df)
+{
+	return (const struct l7_flow *)(const void *)((const unsigned char *)df -
+						      sizeof(struct l7_flow));
+}
+
+/* The flow's direction, decided at its first packet, is kept in the flow's stage byte
+ * rather than in the extension: a flow that never moves data (a SYN, a scan probe)
+ * needs no extension at all. Bits 0-1: 0 undecided, 1 egress, 2 not egress; bit 2:
+ * the canonical side of the internal host (of the initiator when not egress). */
+static inline int egress_of(const struct flow *f)
+{
+	return f->stage & 3;
+}
+
+static inline int out_of(const struct flow *f)
+{
+	return (f->stage >> 2) & 1;
 }
 
 /* a byte in decimal, no leading zeros */
@@ -450,7 +483,7 @@ struct flow_texts {
 static void grain_text(const struct detect *d, const struct flow *f,
 		       const struct detect_flow *df, enum grain g, struct flow_texts *t)
 {
-	const struct l7_flow *s = flow_ext((struct flow *)(uintptr_t)f);
+	const struct l7_flow *s = l7_of(df);
 	size_t len = 0;
 	const char *p = NULL;
 
@@ -462,7 +495,7 @@ static void grain_text(const struct detect *d, const struct flow *f,
 		p = name_of(d, l7_destination_name(s), &len);
 	if (!p) {
 		if (!t->ip[0])
-			detect_ip_text(f->key.family, f->key.addr[df->out_side ^ 1], t->ip);
+			detect_ip_text(f->key.family, f->key.addr[out_of(f) ^ 1], t->ip);
 		p = t->ip;
 		len = strlen(p);
 	}
@@ -506,8 +539,8 @@ static uint64_t flow_text_hash(const struct detect *d, const struct flow *f,
 static void enrich_flow(struct detect *d, struct flow *f, struct detect_flow *df,
 			struct flow_texts *t, uint64_t now_us)
 {
-	const struct l7_flow *s = flow_ext(f);
-	int in_side = df->out_side ^ 1;
+	const struct l7_flow *s = l7_of(df);
+	int in_side = out_of(f) ^ 1;
 	size_t len = 0;
 	const char *name = name_of(d, l7_destination_name(s), &len);
 	struct enrich_result er;
@@ -535,8 +568,8 @@ static void enrich_flow(struct detect *d, struct flow *f, struct detect_flow *df
 			continue;
 		size_t n;
 		const char *text = flow_text(d, f, df, (enum text_kind)g, t, &n);
-		baseline_touch(d->base, BASELINE_HOST, f->key.family, f->key.addr[df->out_side], text,
-			       n, now_us, &h);
+		baseline_touch(d->base, BASELINE_HOST, f->key.family, f->key.addr[out_of(f)],
+			       text, n, now_us, &h);
 		baseline_touch(d->base, BASELINE_SITE, 0, NULL, text, n, now_us, &site);
 		/* what was first seen while learning is known, however recent */
 		bool lh = h.known && h.first_us < d->learning_end_us;
@@ -561,28 +594,32 @@ static bool country_in(const char (*list)[3], int n, const char *c)
  * per evaluation (the application's bit on first use). */
 struct flow_match {
 	uint8_t tr;	   /* RULE_TRANSPORT_* */
+	bool egress;
 	uint16_t port;	   /* the far end's; 0 for ICMP */
 	bool app_known;
 	uint32_t app_bit;
+	uint32_t category_bit;
 };
 
 static void flow_match_init(const struct flow *f, const struct detect_flow *df,
 			    struct flow_match *m)
 {
+	m->egress = egress_of(f) == 1;
+	m->category_bit = 1u << df->category;
 	m->tr = f->key.proto == 6 ? RULE_TRANSPORT_TCP :
 		f->key.proto == 17 ? RULE_TRANSPORT_UDP :
 		(f->key.proto == 1 || f->key.proto == 58) ? RULE_TRANSPORT_ICMP : 0;
-	m->port = m->tr == RULE_TRANSPORT_ICMP ? 0 : f->key.port[df->out_side ^ 1];
+	m->port = m->tr == RULE_TRANSPORT_ICMP ? 0 : f->key.port[out_of(f) ^ 1];
 	m->app_known = false;
 	m->app_bit = 0;
 }
 
-static bool rule_matches(const struct detect *d, const struct rule *r, const struct flow *f,
+static bool rule_matches(const struct detect *d, const struct rule *r,
 			 const struct detect_flow *df, struct flow_match *m)
 {
-	const struct l7_flow *s = flow_ext((struct flow *)(uintptr_t)f);
+	const struct l7_flow *s = l7_of(df);
 
-	if (df->egress != 1 && !r->any_direction)
+	if (!m->egress && !r->any_direction)
 		return false;
 	if (r->transports && !(r->transports & m->tr))
 		return false;
@@ -594,7 +631,7 @@ static bool rule_matches(const struct detect *d, const struct rule *r, const str
 	}
 	if (r->apps && !(r->apps & m->app_bit))
 		return false;
-	if (r->categories && !(r->categories & (1u << df->category)))
+	if (r->categories && !(r->categories & m->category_bit))
 		return false;
 	if (r->tenant == RULE_TENANT_FOREIGN && df->tenant != 2)
 		return false;
@@ -752,8 +789,8 @@ static void fire_volume(struct detect *d, const struct rule *r, struct flow *f,
 			uint64_t sk, uint64_t now_us)
 {
 	static struct alert a; /* large: not on the stack */
-	const struct l7_flow *s = flow_ext(f);
-	int o = df->out_side, i = o ^ 1;
+	const struct l7_flow *s = l7_of(df);
+	int o = out_of(f), i = o ^ 1;
 	size_t len = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -808,7 +845,7 @@ static void fire_volume(struct detect *d, const struct rule *r, struct flow *f,
 	if (df->category)
 		snprintf(a.category, sizeof(a.category), "%s",
 			 enrich_category_name((enum enrich_category)df->category));
-	memcpy(a.country, df->country, sizeof(a.country));
+	memcpy(a.country, df->country, sizeof(df->country)); /* a.country[2] stays 0 */
 	a.asn = df->asn;
 	alert_id(r, keytext, now_us, a.id);
 
@@ -821,7 +858,7 @@ static void fire_volume(struct detect *d, const struct rule *r, struct flow *f,
 
 static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, uint64_t now_us)
 {
-	int o = df->out_side, i = o ^ 1;
+	int o = out_of(f), i = o ^ 1;
 	uint64_t dout = f->ip_bytes[o] - df->given_out;
 	uint64_t din = f->ip_bytes[i] - df->given_in;
 	uint64_t dpk = f->pkts[o] - df->given_pkts;
@@ -846,8 +883,8 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 		return;
 	}
 	flow_match_init(f, df, &match);
-	int nrules = d->nvol < 0 ? d->rules->n : df->egress == 1 ? d->nvol : d->nvol_any;
-	const uint16_t *idx = df->egress == 1 ? d->vol : d->vol_any;
+	int nrules = d->nvol < 0 ? d->rules->n : egress_of(f) == 1 ? d->nvol : d->nvol_any;
+	const uint16_t *idx = egress_of(f) == 1 ? d->vol : d->vol_any;
 	for (int j = 0; j < nrules; j++) {
 		int k = d->nvol < 0 ? j : idx[j];
 		const struct rule *r = &d->rules->rules[k];
@@ -855,7 +892,7 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 		uint8_t key[WINDOW_KEY_MAX];
 		size_t kl = 0;
 
-		if (!r->enabled || r->detector != RULE_VOLUME || !rule_matches(d, r, f, df, &match))
+		if (!r->enabled || r->detector != RULE_VOLUME || !rule_matches(d, r, df, &match))
 			continue;
 		if (r->key == RULE_KEY_TENANT && !df->tenant_name)
 			continue;
@@ -916,57 +953,55 @@ static void evaluate(struct detect *d, struct flow *f, struct detect_flow *df, u
 	}
 }
 
-static void flow_direction(struct detect *d, const struct flow *f, struct detect_flow *df)
+static void flow_direction(struct detect *d, struct flow *f)
 {
 	const struct flow_key *k = &f->key;
 	bool a = netset_contains(d->home, k->family, k->addr[0]);
 	bool b = netset_contains(d->home, k->family, k->addr[1]);
 
-	if (a != b) {
-		df->egress = 1;
-		df->out_side = a ? 0 : 1;
-	} else {
-		df->egress = 2;
-		df->out_side = f->init; /* "any" direction rules: the initiator sends */
-	}
+	if (a != b)
+		f->stage = (uint8_t)(1 | (a ? 0 : 1) << 2);
+	else /* "any" direction rules: the initiator sends */
+		f->stage = (uint8_t)(2 | f->init << 2);
 }
 
-/* detect_flow past its common case */
+/* detect_flow past its common case. The detection state is taken only when there is
+ * something to keep: an evaluation, or a checkpoint passed. */
 static void __attribute__((noinline)) flow_step(struct detect *d, struct flow *f,
-						struct detect_flow *df, uint64_t now_us,
-						bool ended)
+						uint64_t now_us, bool ended)
 {
-	if (!df->egress)
-		flow_direction(d, f, df);
+	if (!egress_of(f))
+		flow_direction(d, f);
+	const struct detect_flow *df = dflow(d, f);
+	int o = out_of(f);
 	/* a flow whose sender carried no payload (a SYN, a scan probe, a refused
 	 * connection) moves no data: it is left out of the windows, which keeps a SYN
 	 * flood from churning them */
-	bool due = (ended && f->payload_bytes[df->out_side] > 0) ||
-		   f->ip_bytes[df->out_side] - df->given_out >= d->cfg.checkpoint_bytes;
+	bool due = (ended && f->payload_bytes[o] > 0) ||
+		   f->ip_bytes[o] - df->given_out >= d->cfg.checkpoint_bytes;
 	/* a flow that is not egress, when no rule takes any direction (the default
 	 * rules), can match nothing: no enrichment, baseline or window work for it */
-	if (due && df->egress != 1 && d->nvol_any == 0 && d->nvol >= 0) {
+	if (due && egress_of(f) != 1 && d->nvol_any == 0 && d->nvol >= 0) {
 		(void)learning(d, now_us); /* the learning period starts as it would have */
-		df->given_out = f->ip_bytes[df->out_side];
+		dflow_take(d, f)->given_out = f->ip_bytes[o];
 	} else if (due) {
-		evaluate(d, f, df, now_us);
+		evaluate(d, f, dflow_take(d, f), now_us);
 	}
-	if (ended) {
-		names_unref(d->names, df->regdom);
-		names_unref(d->names, df->tenant_name);
-		df->regdom = df->tenant_name = 0;
+	if (ended && f->ext) {
+		struct detect_flow *w = dflow_take(d, f);
+		names_unref(d->names, w->regdom);
+		names_unref(d->names, w->tenant_name);
+		w->regdom = w->tenant_name = 0;
 	}
 }
 
 void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended)
 {
-	struct detect_flow *df = dflow(f);
-
 	/* most calls are a packet of a known flow short of its next checkpoint: done */
-	if (df->egress && !ended &&
-	    f->ip_bytes[df->out_side] - df->given_out < d->cfg.checkpoint_bytes)
+	if (egress_of(f) && !ended &&
+	    f->ip_bytes[out_of(f)] - dflow(d, f)->given_out < d->cfg.checkpoint_bytes)
 		return;
-	flow_step(d, f, df, now_us, ended);
+	flow_step(d, f, now_us, ended);
 }
 
 bool detect_flow_new_destination(struct flow *f)
@@ -983,9 +1018,9 @@ int detect_flow_egress_side(struct flow *f)
 
 void detect_flow_restart(struct detect *d, struct flow *f, uint64_t now_us)
 {
-	struct detect_flow *df = dflow(f);
-	if (!df->egress)
+	if (!egress_of(f))
 		detect_flow(d, f, now_us, false);
+	struct detect_flow *df = dflow_take(d, f);
 	evaluate(d, f, df, now_us);
 	df->given_out = df->given_in = df->given_pkts = 0; /* the counters start again */
 }

@@ -8,11 +8,19 @@
  * 64-bit random k, keeping the top 32 bits. For any two distinct keys the chance that
  * they collide is about 2^-32 over the choice of k, so tuples crafted without the key
  * cannot pile up in one probe sequence; it costs a few multiplications where SipHash
- * costs some 130 instructions per packet. */
+ * costs some 130 instructions per packet.
+ *
+ * Extensions are in a pool of their own, handed out when a stage first writes to one
+ * (bump allocation, then a free list): the flow pool and the extension pool are both
+ * mapped lazily, so resident memory follows the flows and the extensions in use, and
+ * a SYN flood fills only flow slots. A slot's tag is the whole hash, so deleting from
+ * the index reads no flow, and a flow does not keep its hash. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "flow.h"
 #include "siphash.h"
@@ -20,7 +28,7 @@
 #define NONE UINT32_MAX
 
 struct slot {
-	uint32_t tag; /* high half of the hash */
+	uint32_t tag; /* the flow's hash: its low bits give the home slot */
 	uint32_t idx; /* pool index + 1; 0 = empty */
 };
 
@@ -33,10 +41,14 @@ struct flow_table {
 	uint64_t mk[11]; /* multilinear hash key */
 	struct slot *slots;
 	uint32_t mask;
-	unsigned char *pool;
-	size_t stride;
+	struct flow *pool;
 	uint32_t used;	    /* pool entries ever handed out (bump allocation) */
 	uint32_t free_head; /* recycled entries, linked through `next` */
+	struct flow_ext_pool ext;
+	unsigned char *ext_map; /* the mapping: read-only zero entry, then the entries */
+	size_t ext_map_len, ext_zero_len;
+	uint32_t ext_used;	/* extension entries ever handed out, entry 0 excluded */
+	uint32_t ext_free;	/* recycled entries, linked through their first bytes */
 	uint64_t next_id;
 	uint64_t now_us;
 	/* No list head can time out before this packet time: at most the earliest head's
@@ -63,12 +75,71 @@ void flow_table_config_default(struct flow_table_config *cfg)
 
 static inline struct flow *flow_at(const struct flow_table *ft, uint32_t i)
 {
-	return (struct flow *)(void *)(ft->pool + (size_t)i * ft->stride);
+	return &ft->pool[i];
 }
 
 static inline uint32_t flow_index(const struct flow_table *ft, const struct flow *f)
 {
-	return (uint32_t)(((const unsigned char *)f - ft->pool) / ft->stride);
+	return (uint32_t)(f - ft->pool);
+}
+
+_Static_assert(sizeof(struct flow) == 128, "struct flow: two cache lines");
+
+/* The extension pool: max_flows entries after a zero entry 0 that ends where the first
+ * page of entry 1 starts, on pages of its own made read-only. */
+static bool ext_pool_create(struct flow_table *ft, size_t ext_size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t stride = (ext_size + 7) & ~(size_t)7;
+	if (stride == 0)
+		stride = 8;
+	ft->ext_zero_len = (stride + page - 1) / page * page;
+	ft->ext_map_len = ft->ext_zero_len + (size_t)ft->cfg.max_flows * stride;
+	void *m = mmap(NULL, ft->ext_map_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		ft->ext_map = NULL;
+		return false;
+	}
+	ft->ext_map = m;
+	if (mprotect(m, ft->ext_zero_len, PROT_READ) != 0)
+		return false;
+	ft->ext.base = ft->ext_map + ft->ext_zero_len - stride;
+	ft->ext.stride = stride;
+	ft->ext.ft = ft;
+	return true;
+}
+
+const struct flow_ext_pool *flow_table_ext_pool(const struct flow_table *ft)
+{
+	return &ft->ext;
+}
+
+/* flow_ext_take for a flow without one */
+void *flow_ext_new(struct flow_table *ft, struct flow *f)
+{
+	unsigned char *base = ft->ext.base;
+	uint32_t n;
+	if (ft->ext_free) {
+		n = ft->ext_free;
+		memcpy(&ft->ext_free, base + (size_t)n * ft->ext.stride, sizeof(n));
+	} else {
+		n = ++ft->ext_used; /* one per live flow at most: <= max_flows */
+	}
+	memset(base + (size_t)n * ft->ext.stride, 0, ft->ext.stride);
+	f->ext = n;
+	return base + (size_t)n * ft->ext.stride;
+}
+
+/* The flow ended: its extension goes back to the pool. */
+static void ext_release(struct flow_table *ft, struct flow *f)
+{
+	if (!f->ext)
+		return;
+	unsigned char *e = ft->ext.base + (size_t)f->ext * ft->ext.stride;
+	memcpy(e, &ft->ext_free, sizeof(ft->ext_free));
+	ft->ext_free = f->ext;
+	f->ext = 0;
 }
 
 struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_end_fn on_end,
@@ -92,11 +163,10 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
 	while (nslots < (uint64_t)cfg->max_flows * 3 / 2)
 		nslots <<= 1;
 	ft->mask = (uint32_t)(nslots - 1);
-	ft->stride = (sizeof(struct flow) + cfg->ext_size + 7) & ~(size_t)7;
 	/* calloc'd big blocks are mapped lazily: pages are touched as flows are used */
 	ft->slots = calloc(nslots, sizeof(struct slot));
-	ft->pool = calloc(cfg->max_flows, ft->stride);
-	if (!ft->slots || !ft->pool)
+	ft->pool = calloc(cfg->max_flows, sizeof(struct flow));
+	if (!ft->slots || !ft->pool || !ext_pool_create(ft, cfg->ext_size))
 		goto fail;
 	ft->free_head = NONE;
 	for (int i = 0; i < FLOW_LIST__COUNT; i++) {
@@ -116,6 +186,8 @@ fail:
 	if (ft) {
 		free(ft->slots);
 		free(ft->pool);
+		if (ft->ext_map)
+			munmap(ft->ext_map, ft->ext_map_len);
 		free(ft);
 	}
 	return NULL;
@@ -127,6 +199,7 @@ void flow_table_destroy(struct flow_table *ft)
 		return;
 	free(ft->slots);
 	free(ft->pool);
+	munmap(ft->ext_map, ft->ext_map_len);
 	free(ft);
 }
 
@@ -278,7 +351,7 @@ static void slot_delete(struct flow_table *ft, uint32_t pos)
 		j = (j + 1) & ft->mask;
 		if (ft->slots[j].idx == 0)
 			break;
-		uint32_t home = flow_at(ft, ft->slots[j].idx - 1)->hash & ft->mask;
+		uint32_t home = ft->slots[j].tag & ft->mask;
 		/* can slot j move back to i? only if home is not cyclically in (i, j] */
 		bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
 		if (stays)
@@ -290,10 +363,12 @@ static void slot_delete(struct flow_table *ft, uint32_t pos)
 	ft->slots[i].tag = 0;
 }
 
+static inline uint32_t key_hash(const struct flow_table *ft, const struct flow_key *k);
+
 static uint32_t slot_find(const struct flow_table *ft, const struct flow *f)
 {
 	uint32_t want = flow_index(ft, f) + 1;
-	uint32_t pos = f->hash & ft->mask;
+	uint32_t pos = key_hash(ft, &f->key) & ft->mask;
 	for (uint32_t n = 0; n <= ft->mask; n++, pos = (pos + 1) & ft->mask)
 		if (ft->slots[pos].idx == want)
 			return pos;
@@ -304,6 +379,7 @@ static void flow_release(struct flow_table *ft, struct flow *f, enum flow_end wh
 {
 	uint32_t i = flow_index(ft, f);
 	ft->on_end(ft->ctx, f, why);
+	ext_release(ft, f);
 	ft->st.ended[why]++;
 	ft->st.active--;
 	lru_unlink(ft, f);
@@ -391,9 +467,8 @@ static struct flow *flow_new(struct flow_table *ft, const struct flow_key *k, ui
 		i = ft->used++;
 	}
 	struct flow *f = flow_at(ft, i);
-	memset(f, 0, ft->stride);
+	memset(f, 0, sizeof(*f));
 	f->key = *k;
-	f->hash = hash;
 	f->id = ++ft->next_id;
 	f->first_us = f->last_us = ts_us;
 	f->list = (uint8_t)list_for(k);

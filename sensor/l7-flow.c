@@ -27,6 +27,7 @@ struct ftp_expect {
 
 struct l7 {
 	struct l7_config cfg;
+	struct flow_ext_pool ext; /* a copy: one load less per packet */
 	struct names *names;
 	struct dns_cache *dns;
 	struct anomaly_counts *anom;
@@ -51,9 +52,9 @@ const char *l7_app_name(enum l7_app a)
 
 uint32_t l7_destination_name(const struct l7_flow *s)
 {
-	if (s->sni)
+	if ((s->app == L7_APP_TLS || s->app == L7_APP_QUIC) && s->sni)
 		return s->sni;
-	if (s->http_host)
+	if (s->app == L7_APP_HTTP && s->http_host)
 		return s->http_host;
 	return s->dns_name;
 }
@@ -65,6 +66,7 @@ struct l7 *l7_create(const struct l7_config *cfg, struct names *names, struct dn
 	if (!l)
 		return NULL;
 	l->cfg = *cfg;
+	l->ext = *flow_table_ext_pool(cfg->flows);
 	/* buffers hold structs (QUIC): keep each one aligned */
 	l->cfg.buffer_size = (cfg->buffer_size + 63u) & ~63u;
 	l->names = names;
@@ -131,28 +133,39 @@ static void buf_release(struct l7 *l, struct l7_flow *s)
 	s->buf_len = 0;
 }
 
-/* The name ids a flow holds. */
-static const size_t name_slots[] = {
-	offsetof(struct l7_flow, sni),	      offsetof(struct l7_flow, alpn),
-	offsetof(struct l7_flow, http_method), offsetof(struct l7_flow, http_host),
-	offsetof(struct l7_flow, dns_qname),   offsetof(struct l7_flow, dns_name),
-	offsetof(struct l7_flow, ssh_client),  offsetof(struct l7_flow, ssh_server),
-	offsetof(struct l7_flow, smtp_helo),   offsetof(struct l7_flow, smtp_from),
-	offsetof(struct l7_flow, ftp_user),
+/* How many of the shared name words (sni/alpn, http_method/http_host, ...) an
+ * application's flows hold names in. */
+static const uint8_t app_names_held[L7_APP__COUNT] = {
+	[L7_APP_TLS] = 2, [L7_APP_HTTP] = 2, [L7_APP_DNS] = 1, [L7_APP_SSH] = 2,
+	[L7_APP_FTP] = 1, [L7_APP_SMTP] = 2, [L7_APP_QUIC] = 2,
 };
+
+_Static_assert(offsetof(struct l7_flow, alpn) == offsetof(struct l7_flow, sni) + 4 &&
+		       offsetof(struct l7_flow, http_method) == offsetof(struct l7_flow, sni) &&
+		       offsetof(struct l7_flow, http_host) == offsetof(struct l7_flow, alpn) &&
+		       offsetof(struct l7_flow, dns_qname) == offsetof(struct l7_flow, sni) &&
+		       offsetof(struct l7_flow, ssh_client) == offsetof(struct l7_flow, sni) &&
+		       offsetof(struct l7_flow, ssh_server) == offsetof(struct l7_flow, alpn) &&
+		       offsetof(struct l7_flow, smtp_helo) == offsetof(struct l7_flow, sni) &&
+		       offsetof(struct l7_flow, smtp_from) == offsetof(struct l7_flow, alpn) &&
+		       offsetof(struct l7_flow, ftp_user) == offsetof(struct l7_flow, sni),
+	       "l7_flow: each application's names in the same two words");
 
 void l7_flow_end(struct l7 *l, struct flow *f)
 {
-	unsigned char *s = flow_ext(f);
+	if (!f->ext) /* never inspected: holds nothing */
+		return;
+	struct l7_flow *s = flow_ext_take(&l->ext, f);
+	uint32_t *held[3] = { &s->dns_name, &s->sni, &s->alpn };
+	int n = 1 + (s->app < L7_APP__COUNT ? app_names_held[s->app] : 0);
 
-	for (size_t i = 0; i < sizeof(name_slots) / sizeof(name_slots[0]); i++) {
-		uint32_t *id = (uint32_t *)(void *)(s + name_slots[i]);
-		if (*id) { /* most flows learn no name: no call for those */
-			names_unref(l->names, *id);
-			*id = 0;
+	for (int i = 0; i < n; i++) {
+		if (*held[i]) { /* most flows learn no name: no call for those */
+			names_unref(l->names, *held[i]);
+			*held[i] = 0;
 		}
 	}
-	buf_release(l, flow_ext(f));
+	buf_release(l, s);
 }
 
 /* ---- FTP data connections (RFC 959 PORT/PASV, RFC 2428 EPRT/EPSV) ---- */
@@ -183,7 +196,7 @@ static void expect_add(struct l7 *l, uint64_t parent, int family, const uint8_t 
 	l->nexpect++;
 }
 
-static void expect_match(struct l7 *l, struct flow *f, struct l7_flow *s, uint64_t now_us)
+static void expect_match(struct l7 *l, struct flow *f, uint64_t now_us)
 {
 	const struct flow_key *k = &f->key;
 	int o = f->init, r = flow_resp(f);
@@ -201,6 +214,7 @@ static void expect_match(struct l7 *l, struct flow *f, struct l7_flow *s, uint64
 		if (e->family != k->family || e->port != k->port[r] ||
 		    memcmp(e->resp, k->addr[r], 16) != 0 || memcmp(e->init, k->addr[o], 16) != 0)
 			continue;
+		struct l7_flow *s = flow_ext_take(&l->ext, f);
 		s->app = L7_APP_FTP_DATA;
 		s->parent_id = e->parent_id;
 		s->done = 1;
@@ -497,11 +511,14 @@ static enum l7_app classify(const struct flow *f, const struct pkt_layer *pl, bo
 }
 
 /* A payload-carrying packet of a flow still being inspected. Out of line, as is
- * flow_created(): most packets need neither. */
-__attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f, struct l7_flow *s,
+ * flow_created(): most packets need neither. The flow's L7 state is taken here, at its
+ * first payload: flows that carry none (SYN floods, scans) never have one. */
+__attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f,
 					      const struct pkt_layer *pl, bool from_init,
 					      uint64_t now_us)
 {
+	struct l7_flow *s = flow_ext_take(&l->ext, f);
+
 	if (s->app != L7_APP_FTP && ++s->inspected > L7_MAX_INSPECT) {
 		buf_release(l, s);
 		s->done = 1;
@@ -550,29 +567,29 @@ __attribute__((noinline)) static void inspect(struct l7 *l, struct flow *f, stru
 /* The first packet of a new flow: the name its responder's address resolved from, an
  * announced FTP data connection, then the packet itself. */
 __attribute__((noinline)) static void flow_created(struct l7 *l, struct flow *f,
-						   struct l7_flow *s, const struct pkt_layer *pl,
-						   bool from_init, uint64_t now_us)
+						   const struct pkt_layer *pl, bool from_init,
+						   uint64_t now_us)
 {
 	uint32_t name = dns_cache_get(l->dns, f->key.family, f->key.addr[flow_resp(f)], now_us);
 	if (name) {
+		struct l7_flow *s = flow_ext_take(&l->ext, f);
 		names_ref(l->names, name);
 		s->dns_name = name;
 	}
 	if (l->nexpect)
-		expect_match(l, f, s, now_us);
+		expect_match(l, f, now_us);
+	const struct l7_flow *s = flow_ext(&l->ext, f);
 	if (!s->done && pl->payload_cap)
-		inspect(l, f, s, pl, from_init, now_us);
+		inspect(l, f, pl, from_init, now_us);
 }
 
 void l7_packet(struct l7 *l, struct flow *f, const struct pkt_layer *pl, int side,
 	       bool created, uint64_t now_us)
 {
-	struct l7_flow *s = flow_ext(f);
-
 	/* only calls in tail position here: a packet with nothing to inspect (most of
 	 * them) returns without a stack frame being set up */
 	if (created)
-		flow_created(l, f, s, pl, side == f->init, now_us);
-	else if (!s->done && pl->payload_cap)
-		inspect(l, f, s, pl, side == f->init, now_us);
+		flow_created(l, f, pl, side == f->init, now_us);
+	else if (pl->payload_cap && !((const struct l7_flow *)flow_ext(&l->ext, f))->done)
+		inspect(l, f, pl, side == f->init, now_us);
 }

@@ -96,7 +96,7 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 	char buf[8192], tbuf[24], cid[COMMUNITY_ID_STRLEN];
 	struct json j;
 	const struct flow_key *k = &f->key;
-	const struct l7_flow *s = flow_ext(f);
+	const struct l7_flow *s = flow_ext(flow_table_ext_pool(p->flows), f);
 	int o = f->init, r = flow_resp(f);
 	bool icmp = k->proto == 1 || k->proto == 58;
 	bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132;
@@ -177,14 +177,16 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 	}
 	json_obj_end(&j);
 
-	if (s->sni) {
+	/* the names of an application share their storage: only its own are read */
+	bool tls = s->app == L7_APP_TLS || s->app == L7_APP_QUIC;
+	if (tls && s->sni) {
 		json_obj_begin_k(&j, JSON_KEY("tls"));
 		json_obj_begin_k(&j, JSON_KEY("client"));
 		name_field(&j, p->names, JSON_KEY("server_name"), s->sni);
 		json_obj_end(&j);
 		json_obj_end(&j);
 	}
-	if (s->http_method || s->http_host) {
+	if (s->app == L7_APP_HTTP && (s->http_method || s->http_host)) {
 		json_obj_begin_k(&j, JSON_KEY("http"));
 		json_obj_begin_k(&j, JSON_KEY("request"));
 		name_field(&j, p->names, JSON_KEY("method"), s->http_method);
@@ -196,7 +198,7 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 			json_obj_end(&j);
 		}
 	}
-	if (s->dns_qname) {
+	if (s->app == L7_APP_DNS && s->dns_qname) {
 		json_obj_begin_k(&j, JSON_KEY("dns"));
 		json_obj_begin_k(&j, JSON_KEY("question"));
 		name_field(&j, p->names, JSON_KEY("name"), s->dns_qname);
@@ -236,10 +238,10 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 		json_u64_k(&j, JSON_KEY("code"), k->port[1]);
 		json_obj_end(&j);
 	}
-	if (s->parent_id)
+	if (s->app == L7_APP_FTP_DATA && s->parent_id)
 		json_u64_k(&j, JSON_KEY("parent_id"), s->parent_id);
 	json_obj_end(&j);
-	if (s->alpn || (s->tls_flags & (L7_TLS_F_ECH | L7_TLS_F_TLS13))) {
+	if (tls && (s->alpn || (s->tls_flags & (L7_TLS_F_ECH | L7_TLS_F_TLS13)))) {
 		json_obj_begin_k(&j, JSON_KEY("tls"));
 		name_field(&j, p->names, JSON_KEY("alpn"), s->alpn);
 		if (s->tls_flags & L7_TLS_F_TLS13)
@@ -253,19 +255,19 @@ void output_flow_record(struct pipeline *p, struct flow *f, enum flow_end why)
 		name_field(&j, p->names, JSON_KEY("resolved_name"), s->dns_name);
 		json_obj_end(&j);
 	}
-	if (s->ssh_client || s->ssh_server) {
+	if (s->app == L7_APP_SSH && (s->ssh_client || s->ssh_server)) {
 		json_obj_begin_k(&j, JSON_KEY("ssh"));
 		name_field(&j, p->names, JSON_KEY("client"), s->ssh_client);
 		name_field(&j, p->names, JSON_KEY("server"), s->ssh_server);
 		json_obj_end(&j);
 	}
-	if (s->smtp_helo || s->smtp_from) {
+	if (s->app == L7_APP_SMTP && (s->smtp_helo || s->smtp_from)) {
 		json_obj_begin_k(&j, JSON_KEY("smtp"));
 		name_field(&j, p->names, JSON_KEY("helo"), s->smtp_helo);
 		name_field(&j, p->names, JSON_KEY("mail_from"), s->smtp_from);
 		json_obj_end(&j);
 	}
-	if (s->ftp_user) {
+	if (s->app == L7_APP_FTP && s->ftp_user) {
 		json_obj_begin_k(&j, JSON_KEY("ftp"));
 		name_field(&j, p->names, JSON_KEY("user"), s->ftp_user);
 		json_obj_end(&j);

@@ -146,6 +146,7 @@ bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows
 		.learn_only = learn_only,
 		.rule_alerts_per_minute = cfg->rule_alerts_per_minute,
 		.source_alerts_per_minute = cfg->source_alerts_per_minute,
+		.flows = p->flows,
 	};
 	p->detect = detect_create(&dc, &p->rules, p->enrich, &p->cfg.home_net, p->names, on_alert,
 				  p, 0, err, errlen);
@@ -154,7 +155,7 @@ bool pipeline_init(struct pipeline *p, const struct config *cfg, bool emit_flows
 	if (err[0]) /* a corrupt baseline was set aside: say so, and go on */
 		p->baseline_warning = true;
 	struct l7_config lc = { cfg->reassembly_buffers, cfg->reassembly_buffer_size,
-				on_dns_query, p };
+				on_dns_query, p, p->flows };
 	p->l7 = l7_create(&lc, p->names, p->dns, &p->anom);
 	if (!p->l7)
 		goto oom;

@@ -906,7 +906,7 @@ static void churn_end(void *ctx, struct flow *f, enum flow_end why)
 {
 	struct churn *c = ctx;
 	uint32_t idx;
-	memcpy(&idx, flow_ext(f), sizeof(idx));
+	memcpy(&idx, flow_ext(flow_table_ext_pool(cur_ft), f), sizeof(idx));
 	c->by_why[why]++;
 	if (why == FLOW_END_ACTIVE)
 		return;
@@ -974,7 +974,7 @@ static void test_churn(void **state)
 			bool created;
 			struct flow *f = flow_table_update(ft, &l, base, &side, &created);
 			assert_true(created);
-			memcpy(flow_ext(f), &next, sizeof(next));
+			memcpy(flow_ext_take(flow_table_ext_pool(ft), f), &next, sizeof(next));
 			ch.live[next] = true;
 			ch.nlive++;
 			assert_int_equal(st->active, ch.nlive);
@@ -1010,7 +1010,7 @@ static void test_churn(void **state)
 			if (created)
 				fail_msg("round %d: live flow %u not found (created again)", rounds, i);
 			uint32_t idx;
-			memcpy(&idx, flow_ext(f), sizeof(idx));
+			memcpy(&idx, flow_ext(flow_table_ext_pool(ft), f), sizeof(idx));
 			assert_int_equal(idx, i);
 		}
 		assert_int_equal(st->active, ch.nlive);
@@ -1039,6 +1039,71 @@ static void test_churn(void **state)
 	done(ft);
 }
 
+/* ---- extensions --------------------------------------------------------------- */
+
+static struct flow_table *ext_ft;
+
+/* The end callback still sees the extension (zeros when none was taken). */
+static void ext_end(void *ctx, struct flow *f, enum flow_end why)
+{
+	uint64_t *sum = ctx;
+	uint64_t v;
+	(void)why;
+	memcpy(&v, flow_ext(flow_table_ext_pool(ext_ft), f), sizeof(v));
+	*sum += v;
+}
+
+static void test_ext_lazy(void **state)
+{
+	(void)state;
+	struct flow_table_config cfg;
+	char err[256];
+	uint64_t sum = 0;
+	flow_table_config_default(&cfg);
+	cfg.max_flows = 4;
+	cfg.ext_size = 24;
+	struct flow_table *ft = flow_table_create(&cfg, ext_end, &sum, err, sizeof(err));
+	assert_non_null(ft);
+	cur_ft = ext_ft = ft;
+	const struct flow_ext_pool *pool = flow_table_ext_pool(ft);
+	static const uint8_t zero[24];
+
+	/* a flow reads zeros until an extension is taken; taking is idempotent */
+	struct pkt_layer l = mk(6, A, 40000, B, 443, TCP_SYN, 60, 0);
+	int side;
+	bool created;
+	struct flow *f = pkt(ft, &l, T0, &side, &created);
+	assert_true(created);
+	assert_int_equal(f->ext, 0);
+	assert_memory_equal(flow_ext(pool, f), zero, sizeof(zero));
+	uint64_t *e = flow_ext_take(flow_table_ext_pool(ft), f);
+	assert_int_not_equal(f->ext, 0);
+	assert_ptr_equal(flow_ext(pool, f), e);
+	assert_ptr_equal(flow_ext_take(flow_table_ext_pool(ft), f), e);
+	assert_memory_equal(e, zero, sizeof(zero));
+	e[0] = 5;
+	e[2] = 7;
+
+	/* many more flows than the table holds, every other one with an extension: the
+	 * entries are recycled, and each is zero when taken again */
+	for (uint32_t i = 0; i < 1000; i++) {
+		struct pkt_layer m = mk(17, C, (uint16_t)(1024 + i), B, 53, 0, 80, 52);
+		struct flow *g = pkt(ft, &m, T0 + (i + 1) * SEC, &side, &created);
+		assert_true(created);
+		assert_memory_equal(flow_ext(pool, g), zero, sizeof(zero));
+		if (i & 1) {
+			uint64_t *x = flow_ext_take(pool, g);
+			assert_memory_equal(x, zero, sizeof(zero));
+			x[0] = 1;
+			x[1] = x[2] = ~0ull;
+		}
+	}
+	flow_table_flush(ft);
+	assert_int_equal(sum, 5 + 500); /* the first flow's, and one per odd flow */
+	ext_ft = NULL;
+	done(ft);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1058,6 +1123,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_flush_order_sparse, teardown),
 		cmocka_unit_test(test_hash_flood),
 		cmocka_unit_test_teardown(test_churn, teardown),
+		cmocka_unit_test_teardown(test_ext_lazy, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
