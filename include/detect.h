@@ -85,12 +85,11 @@ void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended);
 /* Whether detection found the flow's external address new for the site (not in the
  * baseline, or first seen less than new_for ago) when it first evaluated the flow;
  * false for a flow it never evaluated. */
-bool detect_flow_new_destination(struct flow *f);
+bool detect_flow_new_destination(const struct detect *d, const struct flow *f);
 
-/* After the flow was evaluated (detect_flow with ended, or detect_flow_restart): the
- * canonical side (0/1) of its internal host when it is egress (one side in home_net),
+/* The canonical side (0/1) of its internal host when it is egress (one side in home_net),
  * -1 when it is not, -2 when detection has not looked at it. */
-int detect_flow_egress_side(struct flow *f);
+int detect_flow_egress_side(const struct flow *f);
 
 /* The flow reached its active timeout: evaluate it, then its counters start again. */
 void detect_flow_restart(struct detect *d, struct flow *f, uint64_t now_us);

@@ -1004,16 +1004,15 @@ void detect_flow(struct detect *d, struct flow *f, uint64_t now_us, bool ended)
 	flow_step(d, f, now_us, ended);
 }
 
-bool detect_flow_new_destination(struct flow *f)
+bool detect_flow_new_destination(const struct detect *d, const struct flow *f)
 {
-	const struct detect_flow *df = dflow(f);
+	const struct detect_flow *df = dflow(d, f);
 	return df->enriched && (df->newbits & NEW_SITE(GRAIN_DEST));
 }
 
-int detect_flow_egress_side(struct flow *f)
+int detect_flow_egress_side(const struct flow *f)
 {
-	const struct detect_flow *df = dflow(f);
-	return df->egress == 1 ? df->out_side : df->egress == 2 ? -1 : -2;
+	return egress_of(f) == 1 ? out_of(f) : egress_of(f) == 2 ? -1 : -2;
 }
 
 void detect_flow_restart(struct detect *d, struct flow *f, uint64_t now_us)

@@ -11,7 +11,7 @@ static void report_flow_end(struct pipeline *p, struct flow *f, enum flow_end wh
 	int o = f->init, r = o ^ 1;
 	bool icmp = k->proto == 1 || k->proto == 58;
 	size_t nlen = 0;
-	const char *name = names_get(p->names, l7_destination_name(flow_ext(f)), &nlen);
+	const char *name = names_get(p->names, l7_destination_name(flow_ext(flow_table_ext_pool(p->flows), f)), &nlen);
 	int side = detect_flow_egress_side(f); /* canonical side of the internal host */
 	struct report_flow rf = {
 		.first_us = f->first_us,
@@ -23,7 +23,7 @@ static void report_flow_end(struct pipeline *p, struct flow *f, enum flow_end wh
 		.bytes = { f->ip_bytes[o], f->ip_bytes[r] },
 		.name = name,
 		.name_len = name ? nlen : 0,
-		.new_destination = detect_flow_new_destination(f),
+		.new_destination = detect_flow_new_destination(p->detect, f),
 		.internal = -2,
 		.record_only = why == FLOW_END_ACTIVE,
 	};
