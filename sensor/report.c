@@ -479,6 +479,8 @@ void report_flow(struct report *r, const struct report_flow *f)
 	}
 	r->egress_bytes += eg;
 	r->ingress_bytes += ig;
+	if (!eg)
+		return; /* nothing went out (a scan or flood coming in): no source, no destination */
 
 	struct rkey k;
 	memset(&k, 0, sizeof(k));
@@ -504,7 +506,7 @@ void report_flow(struct report *r, const struct report_flow *f)
 		if (f->new_destination)
 			s->new_flows++;
 	}
-	if (r->timeline && eg) {
+	if (r->timeline) {
 		maybe_track(r, s, si);
 		uint64_t lo = f->first_us, hi = f->last_us < lo ? lo : f->last_us;
 		timeline_fit(r, lo, hi);
