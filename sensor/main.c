@@ -662,9 +662,11 @@ int main(int argc, char **argv)
 		ri.packets = lc.packets;
 		ri.wire_bytes = lc.wire_bytes;
 	}
-	if (summary)
+	/* nothing read because the input could not be opened or filtered: no picture */
+	bool nothing = !cap && cs.packets == 0 && (rc == EX_NOINPUT_ || rc == EX_USAGE_);
+	if (summary && !nothing)
 		report_print_summary(p.report, &ri, p.enrich, stderr);
-	if (report_path) {
+	if (report_path && !nothing) {
 		if (report_write_html(p.report, &ri, p.enrich, report_path, err, sizeof(err)) != 0) {
 			fprintf(stderr, "egressd: writing the report: %s\n", err);
 			if (rc == EX_OK_)

@@ -502,6 +502,16 @@ def test_report_path_not_writable_fails_first(tmp_path):
     assert p.returncode == 73 and "--report" in p.stderr, p.stderr
 
 
+def test_no_summary_or_report_when_nothing_could_be_read(tmp_path):
+    path = str(tmp_path / "r.html")
+    p = fc.run(["-r", str(tmp_path / "missing.pcap"), "--report", path])
+    assert p.returncode == 66
+    assert "egressd summary" not in p.stderr and not os.path.exists(path), p.stderr
+    p = fc.run(["-r", WIKI, "-F", "not a filter (", "--report", path])
+    assert p.returncode == 64
+    assert "egressd summary" not in p.stderr and not os.path.exists(path), p.stderr
+
+
 def test_report_with_hostile_names(tmp_path):
     """Names from the wire reach the page escaped: no markup from a Host header."""
     steps = [{"kind": "http", "client": "10.0.0.5", "server": "198.51.100.9", "method": "POST",
