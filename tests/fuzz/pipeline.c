@@ -6,9 +6,12 @@
  * pcap_fopen_offline; its frames go to pipeline_packet the way sensor/capture.c hands
  * them over (microsecond timestamps, the same handling of a bad microseconds field).
  * Each input gets a fresh pipeline with small tables, so a crash replays on its own;
- * flow records and alerts are written to /dev/null.
+ * flow records and alerts are written to /dev/null, then the summary (to /dev/null)
+ * and the HTML report (to a file of its own, removed).
  */
 #include <pcap/pcap.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fuzz.h"
@@ -95,10 +98,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "pipeline_init: %s\n", err);
 		abort();
 	}
+	if (!pipeline_want_report(&p, true))
+		abort();
 	uint8_t *image = fuzz_dup(data, size);
 	feed(&p, image, size);
 	free(image);
 	FUZZ_CHECK(pipeline_finish(&p, err, sizeof(err)));
+	/* the summary and the HTML page of what was read (names from the input escaped) */
+	char *names[1] = { "fuzz.pcap" };
+	struct report_input ri = { .files = (const char *const *)names, .nfiles = 1,
+				   .sensor_name = "fuzz", .version = "fuzz" };
+	FILE *sink = fopen("/dev/null", "w");
+	if (sink) {
+		report_print_summary(p.report, &ri, p.enrich, sink);
+		fclose(sink);
+	}
+	static char path[64];
+	if (!path[0])
+		snprintf(path, sizeof(path), "/tmp/egressd-fuzz-report-%ld.html", (long)getpid());
+	FUZZ_CHECK(report_write_html(p.report, &ri, p.enrich, path, err, sizeof(err)) == 0);
+	unlink(path);
 	output_finish(out);
 	pipeline_destroy(&p);
 	output_close(out);
