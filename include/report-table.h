@@ -89,11 +89,11 @@ struct report {
 	const struct netset *home;
 	struct rtab src, dst, groups;
 	/* totals */
-	uint64_t flows, records, egress_flows, egress_bytes, ingress_bytes;
-	uint64_t internal_flows, inbound_flows, external_flows;
+	uint64_t flows, egress_flows, egress_bytes, ingress_bytes;
+	uint64_t internal_flows, external_flows;
 	uint64_t first_us, last_us;
 	uint64_t src_bytes_dropped, dst_bytes_dropped; /* in evicted entries */
-	uint64_t new_dst_bytes, new_dsts; /* new_dsts: destinations found new */
+	uint64_t new_dsts; /* destinations found new */
 	/* timeline (only for the HTML page) */
 	bool timeline;
 	int min_slot; /* the tracked source that sent least, or -1: to be found */

@@ -67,17 +67,13 @@ struct report_input {
 
 struct report;
 
-/* home is borrowed (and may be replaced by report_set_home on a reload). timeline: keep
+/* home is borrowed (a reload changes the networks in place). timeline: keep
  * the timeline (the HTML page has one, the summary not). NULL when out of memory. */
 struct report *report_create(const struct netset *home, bool timeline);
 void report_destroy(struct report *r);
-void report_set_home(struct report *r, const struct netset *home);
 
 void report_flow(struct report *r, const struct report_flow *f);
 void report_alert(struct report *r, const struct alert *a);
-
-/* Alerts so far (updates not counted), for the progress line. */
-uint64_t report_alert_count(const struct report *r);
 
 /* The short summary (a dozen lines). enrich gives the top destinations' category,
  * country and AS (may be NULL). */

@@ -463,8 +463,15 @@ static void timeline(FILE *f, struct report *r)
 	      "source's band starts when it became one of the ", f);
 	fprintf(f, "%d", REPORT_TRACKED);
 	fputs(" largest; what it sent before is in \"other\". Dots under the plot mark "
-	      "alerts by technique (size: how many; colour: highest severity).</p>\n"
-	      "</section>\n", f);
+	      "alerts by technique (size: how many; colour: highest severity)", f);
+	if (r->alerts_not_kept) {
+		fputs("; the first ", f);
+		put_count(f, REPORT_MAX_ALERTS);
+		fputs(" alerts are marked, ", f);
+		put_count(f, r->alerts_not_kept);
+		fputs(" later ones are not", f);
+	}
+	fputs(".</p>\n</section>\n", f);
 }
 
 static void techniques(FILE *f, const struct report *r)

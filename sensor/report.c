@@ -283,16 +283,6 @@ void report_destroy(struct report *r)
 	free(r);
 }
 
-void report_set_home(struct report *r, const struct netset *home)
-{
-	r->home = home;
-}
-
-uint64_t report_alert_count(const struct report *r)
-{
-	return r ? r->alerts : 0;
-}
-
 /* ---- timeline ---- */
 
 static void series_double(struct rseries *s, uint64_t t0, uint64_t w, uint64_t nt0)
@@ -449,7 +439,6 @@ void report_flow(struct report *r, const struct report_flow *f)
 {
 	if (!f->record_only)
 		r->flows++;
-	r->records++;
 	if (!r->first_us || f->first_us < r->first_us)
 		r->first_us = f->first_us;
 	if (f->last_us > r->last_us)
@@ -474,8 +463,6 @@ void report_flow(struct report *r, const struct report_flow *f)
 	uint64_t eg = f->bytes[in], ig = f->bytes[out];
 	if (!f->record_only) {
 		r->egress_flows++;
-		if (in == 1)
-			r->inbound_flows++;
 	}
 	r->egress_bytes += eg;
 	r->ingress_bytes += ig;
@@ -524,10 +511,8 @@ void report_flow(struct report *r, const struct report_flow *f)
 		return;
 	if (ev) {
 		r->dst_bytes_dropped += dgone.bytes_out;
-		if (dgone.is_new) {
+		if (dgone.is_new)
 			r->new_dsts--;
-			r->new_dst_bytes -= dgone.bytes_out;
-		}
 	}
 	if (created) {
 		memcpy(d->first_src, k.addr, 16);
@@ -553,10 +538,7 @@ void report_flow(struct report *r, const struct report_flow *f)
 	if (f->new_destination && !d->is_new) {
 		d->is_new = true;
 		r->new_dsts++;
-		r->new_dst_bytes += d->bytes_out - eg;
 	}
-	if (d->is_new)
-		r->new_dst_bytes += eg;
 }
 
 uint64_t report_dst_sources(const struct rdst *d)
@@ -651,10 +633,8 @@ void report_alert(struct report *r, const struct alert *a)
 		struct rdst *d = rtab_get(&r->dst, &k, &made, &dgone, &ev, &ix);
 		if (ev) {
 			r->dst_bytes_dropped += dgone.bytes_out;
-			if (dgone.is_new) {
+			if (dgone.is_new)
 				r->new_dsts--;
-				r->new_dst_bytes -= dgone.bytes_out;
-			}
 		}
 		if (d && made) {
 			memcpy(d->first_src, a->src, 16);
