@@ -4,9 +4,40 @@ import ipaddress
 import json
 import os
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EGRESSD = os.environ.get("EGRESSD", os.path.join(ROOT, "build", "egressd"))
+
+
+GEN = os.path.join(ROOT, "tests", "gen", "egen.py")
+
+
+def generate(workdir, name, steps, snaplen=None, seed=None):
+    """egen a step list (or scenario object) into workdir/name.pcap; returns
+    (pcap path, truth dict)."""
+    spec = os.path.join(workdir, name + ".json")
+    with open(spec, "w") as f:
+        json.dump(steps, f)
+    pcap = os.path.join(workdir, name + ".pcap")
+    truth = os.path.join(workdir, name + ".truth.json")
+    cmd = [sys.executable, GEN, spec, "-o", pcap, "--truth", truth]
+    if snaplen:
+        cmd += ["--snaplen", str(snaplen)]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
+    subprocess.run(cmd, check=True)
+    with open(truth) as f:
+        return pcap, json.load(f)
+
+
+def is_sanitized(path):
+    """True if the binary was linked with AddressSanitizer (build/asan/egressd)."""
+    try:
+        with open(path, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
 
 
 def run(args, **kw):

@@ -146,22 +146,7 @@ def split_pcap(path, at, first, second):
     return len(recs)
 
 
-def generate(workdir, name, steps, snaplen=None, seed=None):
-    """egen a step list (or scenario object) into workdir/name.pcap; returns
-    (pcap path, truth dict)."""
-    spec = os.path.join(workdir, name + ".json")
-    with open(spec, "w") as f:
-        json.dump(steps, f)
-    pcap = os.path.join(workdir, name + ".pcap")
-    truth = os.path.join(workdir, name + ".truth.json")
-    cmd = [sys.executable, GEN, spec, "-o", pcap, "--truth", truth]
-    if snaplen:
-        cmd += ["--snaplen", str(snaplen)]
-    if seed is not None:
-        cmd += ["--seed", str(seed)]
-    subprocess.run(cmd, check=True)
-    with open(truth) as f:
-        return pcap, json.load(f)
+generate = fc.generate
 
 
 class Replay:

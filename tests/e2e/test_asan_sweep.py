@@ -62,16 +62,7 @@ detection:
 """
 
 
-def is_sanitized(path):
-    """True if the binary was linked with AddressSanitizer."""
-    try:
-        with open(path, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
-
-
-if not is_sanitized(fc.EGRESSD):
+if not fc.is_sanitized(fc.EGRESSD):
     pytest.skip(f"{fc.EGRESSD} is not an ASan build: the sanitizer sweep runs with "
                 "build/asan/egressd", allow_module_level=True)
 

@@ -13,7 +13,6 @@ and was counted (--stats), that detection still works, and that nothing crashed 
 """
 import json
 import os
-import resource
 import struct
 import subprocess
 import sys
@@ -29,16 +28,7 @@ import egen  # noqa: E402
 EXFIL_RULE = "t1567.002-cloud-storage-new"  # tests/bench/run-bench checks the same alert
 
 
-def is_sanitized(path):
-    """True if the binary was linked with AddressSanitizer (build/asan/egressd)."""
-    try:
-        with open(path, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
-
-
-ASAN = is_sanitized(fc.EGRESSD)
+ASAN = fc.is_sanitized(fc.EGRESSD)
 
 
 stats_of = fc.stats_of

@@ -2,29 +2,18 @@
 cover, with the volumes in alerts checked against the generator's truth, and benign
 look-alikes that must stay silent."""
 import collections
-import json
 import os
 import random
 import re
-import subprocess
-import sys
 
 import pytest
 
 import flowcmp as fc
 
-GEN = os.path.join(fc.ROOT, "tests", "gen", "egen.py")
 HOST = "10.0.0.5"
 
 
-def generate(tmp, name, steps):
-    spec = os.path.join(tmp, name + ".json")
-    with open(spec, "w") as f:
-        json.dump(steps, f)
-    pcap = os.path.join(tmp, name + ".pcap")
-    truth = os.path.join(tmp, name + ".truth.json")
-    subprocess.run([sys.executable, GEN, spec, "-o", pcap, "--truth", truth], check=True)
-    return pcap, json.load(open(truth))
+generate = fc.generate
 
 
 def run_alerts(pcap, tmp, config="home_net: [10.0.0.0/8]\n", extra=()):

@@ -23,15 +23,7 @@ BIN = os.path.join(fc.ROOT, "build", "fuzz")
 BATCH = 200  # files per libFuzzer run (command-line length)
 
 
-def is_sanitized(path):
-    try:
-        with open(path, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
-
-
-if not is_sanitized(fc.EGRESSD):
+if not fc.is_sanitized(fc.EGRESSD):
     pytest.skip("the fuzz corpora are replayed once, in the run of the ASan build",
                 allow_module_level=True)
 

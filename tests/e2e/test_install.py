@@ -24,16 +24,8 @@ RULES = sorted(f for f in os.listdir(os.path.join(fc.ROOT, "rules")) if f.endswi
 LISTS = sorted(os.listdir(os.path.join(fc.ROOT, "rules", "lists")))
 
 
-def is_sanitized(path):
-    try:
-        with open(path, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
-
-
 pytestmark = pytest.mark.skipif(
-    is_sanitized(fc.EGRESSD),
+    fc.is_sanitized(fc.EGRESSD),
     reason="make install is tested once, in the pass of the optimised build")
 
 

@@ -11,14 +11,12 @@ import re
 import select
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
 
 import flowcmp as fc
 
-GEN = os.path.join(fc.ROOT, "tests", "gen", "egen.py")
 GEO = os.path.join(fc.ROOT, "tests", "data", "geoip")
 WIKI = os.path.join(fc.ROOT, "pcaps", "zeek", "wikipedia.pcap")
 HOME = "141.142.0.0/16"
@@ -323,14 +321,7 @@ def test_report_renders_in_chromium(wiki_report):
 
 # ---- a capture with alerts ----------------------------------------------------------
 
-def generate(tmp, name, steps):
-    spec = os.path.join(tmp, name + ".json")
-    with open(spec, "w") as f:
-        json.dump(steps, f)
-    pcap = os.path.join(tmp, name + ".pcap")
-    truth = os.path.join(tmp, name + ".truth.json")
-    subprocess.run([sys.executable, GEN, spec, "-o", pcap, "--truth", truth], check=True)
-    return pcap, json.load(open(truth))
+generate = fc.generate
 
 
 EXFIL = [

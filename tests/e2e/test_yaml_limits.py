@@ -61,16 +61,7 @@ DOC_MSG = {"config": "a configuration file holds one YAML document",
 NUL_MSG = "a NUL character (\\0) in a key or value"
 
 
-def is_sanitized(path):
-    """True if the binary was linked with AddressSanitizer."""
-    try:
-        with open(path, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
-
-
-LIMIT = ASAN_BOUND if is_sanitized(fc.EGRESSD) else BOUND
+LIMIT = ASAN_BOUND if fc.is_sanitized(fc.EGRESSD) else BOUND
 
 # A valid rule file: the documents below that must load use it as their body.
 RULE = """\
